@@ -1,0 +1,69 @@
+//! What an execution runs, as the dialect described it. Stored as JSON so
+//! an execution can be re-run after a restart exactly as it was asked.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ExecutionKind;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobSpec {
+    Python(PythonJob),
+    Shell(ShellJob),
+    Agent(AgentJob),
+    /// A scenario run; its shape belongs to the workflow crate.
+    Scenario(serde_json::Value),
+}
+
+impl JobSpec {
+    pub fn kind(&self) -> ExecutionKind {
+        match self {
+            Self::Python(_) => ExecutionKind::Python,
+            Self::Shell(_) => ExecutionKind::Shell,
+            Self::Agent(_) => ExecutionKind::Agent,
+            Self::Scenario(_) => ExecutionKind::Scenario,
+        }
+    }
+}
+
+/// A Python snippet (seeds 001/003).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PythonJob {
+    pub code: String,
+    /// The caller's own request id (`id` in the request body).
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+}
+
+/// A button's shell command (seed 000), captured as it was when clicked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShellJob {
+    pub button_id: String,
+    pub command: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "runtime", rename_all = "snake_case")]
+pub enum AgentRuntime {
+    /// Python code defining `run(input)`.
+    Python { code: String },
+    /// A shell command reading JSON on stdin and writing JSON on stdout.
+    Command { command: String },
+}
+
+/// A registered agent run with one input (seed 004).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentJob {
+    pub agent_id: String,
+    #[serde(flatten)]
+    pub runtime: AgentRuntime,
+    pub input: serde_json::Value,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}

@@ -1,0 +1,20 @@
+//! The vocabulary every other runbox crate speaks: executions and their state
+//! machine, identifiers, users, timestamps and validated limits.
+//!
+//! Nothing here performs I/O. Types are built so that an invalid value cannot
+//! exist: a [`Timeout`] is always within its bounds, an [`ExecutionStatus`]
+//! only moves along the transitions [`ExecutionStatus::can_become`] allows.
+
+mod execution;
+mod ids;
+mod job;
+mod limits;
+mod outcome;
+mod time;
+
+pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
+pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
+pub use job::{AgentJob, AgentRuntime, JobSpec, PythonJob, ShellJob};
+pub use limits::{OutOfRange, Priority, Timeout};
+pub use outcome::{Outcome, OutcomeKind};
+pub use time::Timestamp;

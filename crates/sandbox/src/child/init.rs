@@ -1,0 +1,164 @@
+//! Init: pid 1 of the run's PID namespace. It waits for the launcher to map
+//! its user ids, builds the private root, starts the target program, reaps
+//! every process, and reports how the target ended. When init exits, the
+//! kernel kills everything left in the namespace — so a backgrounded or
+//! double-forked process cannot outlive its run.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::sys::signal::{self, SigHandler, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, ForkResult, Gid, Pid, Uid};
+
+use super::{mounts, target, ChildContext};
+use crate::ExitStatus;
+
+/// What init tells the launcher, one line on the status pipe.
+pub(crate) enum Report {
+    Ended(ExitStatus),
+    SetupFailed(String),
+}
+
+impl Report {
+    pub fn encode(&self) -> String {
+        match self {
+            Report::Ended(ExitStatus::Exited(code)) => format!("E{code}"),
+            Report::Ended(ExitStatus::Signaled(sig)) => format!("S{sig}"),
+            Report::SetupFailed(msg) => format!("X{msg}"),
+        }
+    }
+
+    pub fn decode(text: &str) -> Option<Report> {
+        let (kind, rest) = text.split_at_checked(1)?;
+        match kind {
+            "E" => rest
+                .parse()
+                .ok()
+                .map(|c| Report::Ended(ExitStatus::Exited(c))),
+            "S" => rest
+                .parse()
+                .ok()
+                .map(|s| Report::Ended(ExitStatus::Signaled(s))),
+            "X" => Some(Report::SetupFailed(rest.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+/// The clone entry point. Never returns to the launcher's code.
+pub(crate) fn main(ctx: &ChildContext<'_>) -> isize {
+    let report = match run(ctx) {
+        Ok(status) => Report::Ended(status),
+        Err(msg) => Report::SetupFailed(msg),
+    };
+    let _ = nix::unistd::write(ctx.status_write, report.encode().as_bytes());
+    // SAFETY: _exit ends this copy of the launcher without running its
+    // destructors (which would, e.g., close the launcher's socket state).
+    unsafe { libc::_exit(0) }
+}
+
+fn run(ctx: &ChildContext<'_>) -> Result<ExitStatus, String> {
+    let _ = nix::unistd::close(ctx.launcher_socket);
+    // If the launcher dies, so does the whole sandbox.
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| format!("pdeathsig: {e}"))?;
+    wait_for_id_maps(ctx)?;
+    nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+        .map_err(|e| format!("setresgid: {e}"))?;
+    nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+        .map_err(|e| format!("setresuid: {e}"))?;
+    nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
+    mounts::build_root(ctx.fs, ctx.spec)?;
+    forward_termination_signals()?;
+    let (error_read, error_write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    // SAFETY: the launcher (and so this copy of it) is single-threaded, so
+    // the child may run arbitrary code before exec.
+    let child = match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(error_read);
+            target::run(ctx, &error_write)
+        }
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => return Err(format!("fork: {e}")),
+    };
+    drop(error_write);
+    release_descriptors(ctx);
+    let exec_error = read_all(&error_read);
+    if !exec_error.is_empty() {
+        reap(child);
+        return Err(exec_error);
+    }
+    Ok(reap(child))
+}
+
+fn wait_for_id_maps(ctx: &ChildContext<'_>) -> Result<(), String> {
+    let mut byte = [0u8; 1];
+    match nix::unistd::read(ctx.sync_read.as_raw_fd(), &mut byte) {
+        Ok(1) => Ok(()),
+        Ok(_) => Err("launcher went away before mapping user ids".to_owned()),
+        Err(e) => Err(format!("waiting for user id maps: {e}")),
+    }
+}
+
+/// Pid 1 ignores signals it has no handler for, so TERM from the launcher
+/// (on timeout or cancel) must be passed on explicitly to every process.
+fn forward_termination_signals() -> Result<(), String> {
+    extern "C" fn forward(sig: libc::c_int) {
+        // SAFETY: kill is async-signal-safe; -1 means every process of this
+        // PID namespace except init itself.
+        unsafe {
+            libc::kill(-1, sig);
+        }
+    }
+    for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        // SAFETY: the handler only calls kill, which is async-signal-safe.
+        unsafe { signal::signal(sig, SigHandler::Handler(forward)) }
+            .map_err(|e| format!("signal: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Init keeps no copy of the run's pipes, so the server sees end-of-file as
+/// soon as the program's processes are gone.
+fn release_descriptors(ctx: &ChildContext<'_>) {
+    for fd in [Some(ctx.stdout), Some(ctx.stderr), ctx.result]
+        .into_iter()
+        .flatten()
+    {
+        let _ = nix::unistd::close(fd.as_raw_fd());
+    }
+}
+
+fn read_all(fd: &OwnedFd) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match nix::unistd::read(fd.as_raw_fd(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reaps every child until the target ends, then kills what is left.
+fn reap(target: Pid) -> ExitStatus {
+    let status = loop {
+        match waitpid(None::<Pid>, None) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == target => break ExitStatus::Exited(code),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == target => {
+                break ExitStatus::Signaled(sig as i32)
+            }
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break ExitStatus::Signaled(libc::SIGKILL),
+        }
+    };
+    // SAFETY: kill(-1) from pid 1 signals every other process in the namespace.
+    unsafe {
+        libc::kill(-1, libc::SIGKILL);
+    }
+    status
+}

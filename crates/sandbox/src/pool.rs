@@ -1,0 +1,546 @@
+//! The server side: a pool of execution slots, each served by a launcher
+//! process, and [`Sandbox::run`], which hands a spec to a free slot, reads
+//! the program's output, and enforces the timeout and cancellation (TERM,
+//! a grace period, then KILL of every process of the run).
+
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::socket::{socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::capture::{capture, Captured};
+use crate::protocol::{recv, send, FromLauncher, FsPlan, LauncherSetup, ToLauncher};
+use crate::{cgroup, Limits, RunOutcome, RunSpec, SandboxError};
+
+/// Receives live output as it is read: `(is_stderr, bytes)`.
+pub type OutputSink = Arc<dyn Fn(bool, &[u8]) + Send + Sync>;
+
+/// How the caller controls one run.
+pub struct RunControl {
+    /// Wall-clock limit; the run is killed when it is reached.
+    pub timeout: Duration,
+    /// Cancelling kills the run the same way a timeout does.
+    pub cancel: CancellationToken,
+    pub on_output: Option<OutputSink>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Runs that may execute at once (one launcher each).
+    pub slots: u32,
+    /// The program started as a launcher (the runbox binary) and its arguments.
+    pub launcher_program: PathBuf,
+    pub launcher_args: Vec<OsString>,
+    /// Slot `n` maps inside root to `uid_base + 2n` and the program's user
+    /// to `uid_base + 2n + 1` (same numbers for groups).
+    pub uid_base: u32,
+    pub read_only: Vec<PathBuf>,
+    pub hidden: Vec<PathBuf>,
+    /// Limits a new slot's cgroups start with (runs may ask for others).
+    pub default_limits: Limits,
+    /// Bytes of stdout and of stderr kept per run.
+    pub output_limit: usize,
+    /// Between TERM and KILL on timeout or cancel.
+    pub kill_grace: Duration,
+}
+
+impl SandboxConfig {
+    /// The host directories programs need: binaries, libraries, and /etc
+    /// (whose identity files are replaced inside).
+    pub fn default_read_only() -> Vec<PathBuf> {
+        [
+            "/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+        ]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect()
+    }
+}
+
+/// What the launchers reported about enforcement on this host.
+#[derive(Clone, Debug, Default)]
+pub struct LayerReport {
+    pub layers: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    free: Mutex<Vec<Slot>>,
+    available: Semaphore,
+    cgroup_prefix: String,
+    report: Mutex<Option<LayerReport>>,
+}
+
+struct Slot {
+    index: u32,
+    launcher: Option<Launcher>,
+}
+
+struct Launcher {
+    _process: tokio::process::Child,
+    sock: AsyncFd<OwnedFd>,
+}
+
+const CGROUP_PREFIX: &str = "runbox-";
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Self {
+        cgroup::sweep_stale(CGROUP_PREFIX);
+        let slots = (0..config.slots)
+            .rev()
+            .map(|index| Slot {
+                index,
+                launcher: None,
+            })
+            .collect();
+        let inner = Inner {
+            available: Semaphore::new(config.slots as usize),
+            free: Mutex::new(slots),
+            cgroup_prefix: format!("{CGROUP_PREFIX}{}-", std::process::id()),
+            report: Mutex::new(None),
+            config,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// What the first launcher reported (None until one has started).
+    pub fn layer_report(&self) -> Option<LayerReport> {
+        self.inner.report.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// Starts one launcher now, so set-up problems show at start-up rather
+    /// than on the first run.
+    pub async fn warm_up(&self) -> Result<LayerReport, SandboxError> {
+        let _permit = self.inner.available.acquire().await.map_err(|_| closed())?;
+        let mut slot = self.take_slot()?;
+        let result = match &slot.launcher {
+            Some(_) => Ok(()),
+            None => self
+                .inner
+                .spawn_launcher(slot.index)
+                .await
+                .map(|l| slot.launcher = Some(l)),
+        };
+        self.put_slot(slot);
+        result?;
+        Ok(self.layer_report().unwrap_or_default())
+    }
+
+    /// Runs `spec` in a free slot (waiting for one) and returns what it did.
+    pub async fn run(
+        &self,
+        spec: RunSpec,
+        control: RunControl,
+    ) -> Result<RunOutcome, SandboxError> {
+        let _permit = self.inner.available.acquire().await.map_err(|_| closed())?;
+        let mut slot = self.take_slot()?;
+        let result = self.inner.run_in_slot(&mut slot, spec, control).await;
+        if matches!(
+            result,
+            Err(SandboxError::Launcher(_)) | Err(SandboxError::Io(_))
+        ) {
+            // A launcher that misbehaved is replaced on the slot's next use.
+            slot.launcher = None;
+        }
+        self.put_slot(slot);
+        result
+    }
+
+    /// Stops every launcher (killing any run) and removes the slot cgroups.
+    pub async fn shutdown(&self) {
+        self.inner.available.close();
+        let slots: Vec<Slot> = self
+            .inner
+            .free
+            .lock()
+            .map(|mut s| s.drain(..).collect())
+            .unwrap_or_default();
+        let mut processes = Vec::new();
+        for slot in slots {
+            if let Some(mut launcher) = slot.launcher {
+                let _ = launcher._process.start_kill();
+                processes.push(launcher._process);
+            }
+        }
+        for mut process in processes {
+            let _ = tokio::time::timeout(Duration::from_secs(2), process.wait()).await;
+        }
+        let prefix = self.inner.cgroup_prefix.clone();
+        let _ = tokio::task::spawn_blocking(move || cgroup::remove_own(&prefix)).await;
+    }
+
+    fn take_slot(&self) -> Result<Slot, SandboxError> {
+        self.inner
+            .free
+            .lock()
+            .ok()
+            .and_then(|mut free| free.pop())
+            .ok_or_else(|| SandboxError::Launcher("no free slot despite a permit".to_owned()))
+    }
+
+    fn put_slot(&self, slot: Slot) {
+        if let Ok(mut free) = self.inner.free.lock() {
+            free.push(slot);
+        }
+    }
+}
+
+fn closed() -> SandboxError {
+    SandboxError::Launcher("sandbox is shutting down".to_owned())
+}
+
+fn launcher_gone() -> SandboxError {
+    SandboxError::Launcher("launcher closed its connection".to_owned())
+}
+
+impl Inner {
+    async fn spawn_launcher(&self, index: u32) -> Result<Launcher, SandboxError> {
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )?;
+        let mut cmd = tokio::process::Command::new(&self.config.launcher_program);
+        cmd.args(&self.config.launcher_args)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let theirs_raw = theirs.as_raw_fd();
+        // SAFETY: only async-signal-safe calls (dup2, fcntl) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || place_socket(theirs_raw));
+        }
+        let process = cmd
+            .spawn()
+            .map_err(|e| SandboxError::Setup(format!("cannot start launcher: {e}")))?;
+        drop(theirs);
+        set_nonblocking(ours.as_raw_fd())?;
+        // SAFETY: `ours` is an open OwnedFd that the AsyncFd owns (and
+        // never swaps) until it is dropped.
+        let sock = unsafe { AsyncFd::register(ours) }.map_err(|e| SandboxError::Io(e.into()))?;
+        let launcher = Launcher {
+            _process: process,
+            sock,
+        };
+        let setup = LauncherSetup {
+            slot: index,
+            outer_root_id: self.config.uid_base + 2 * index,
+            outer_user_id: self.config.uid_base + 2 * index + 1,
+            cgroup_name: format!("{}slot{index}", self.cgroup_prefix),
+            fs: FsPlan {
+                read_only: self.config.read_only.clone(),
+                hidden: self.config.hidden.clone(),
+            },
+            memory_mb: self.config.default_limits.memory_mb,
+            pids: self.config.default_limits.pids,
+        };
+        launcher.send(&ToLauncher::Setup(setup), &[]).await?;
+        let reply = tokio::time::timeout(Duration::from_secs(20), launcher.recv())
+            .await
+            .map_err(|_| SandboxError::Setup("launcher did not answer within 20 s".to_owned()))??;
+        match reply {
+            Some(FromLauncher::Ready { layers, warnings }) => {
+                if let Ok(mut report) = self.report.lock() {
+                    if report.is_none() {
+                        for warning in &warnings {
+                            tracing::warn!(slot = index, "sandbox: {warning}");
+                        }
+                        tracing::info!(layers = ?layers, "sandbox launcher ready");
+                    }
+                    *report = Some(LayerReport { layers, warnings });
+                }
+                Ok(launcher)
+            }
+            Some(FromLauncher::SetupFailed { error }) => Err(SandboxError::Setup(error)),
+            Some(other) => Err(SandboxError::Launcher(format!(
+                "unexpected reply {other:?}"
+            ))),
+            None => Err(SandboxError::Setup(
+                "launcher exited during set-up (is runbox running as root?)".to_owned(),
+            )),
+        }
+    }
+
+    async fn run_in_slot(
+        &self,
+        slot: &mut Slot,
+        spec: RunSpec,
+        control: RunControl,
+    ) -> Result<RunOutcome, SandboxError> {
+        let launcher = match slot.launcher.take() {
+            Some(l) => l,
+            None => self.spawn_launcher(slot.index).await?,
+        };
+        let outcome = self.run_with(&launcher, spec, control).await;
+        slot.launcher = Some(launcher);
+        outcome
+    }
+
+    async fn run_with(
+        &self,
+        launcher: &Launcher,
+        spec: RunSpec,
+        control: RunControl,
+    ) -> Result<RunOutcome, SandboxError> {
+        let started = Instant::now();
+        let pipes = RunPipes::new(&spec)?;
+        let spec_fd = spec_memfd(&spec)?;
+        let mut fds: Vec<RawFd> = vec![
+            spec_fd.as_raw_fd(),
+            pipes.stdout_w.as_raw_fd(),
+            pipes.stderr_w.as_raw_fd(),
+        ];
+        if let Some(result_w) = &pipes.result_w {
+            fds.push(result_w.as_raw_fd());
+        }
+        launcher.send(&ToLauncher::Run, &fds).await?;
+        drop(spec_fd);
+        let readers = pipes.into_readers()?;
+        let limit = self.config.output_limit;
+        let sink = control.on_output.clone();
+        let stdout = spawn_capture(readers.stdout, limit, sink.clone(), false);
+        let stderr = readers.stderr.map(|r| spawn_capture(r, limit, sink, true));
+        let result = readers.result.map(|r| spawn_capture(r, limit, None, false));
+        let ended = self.supervise(launcher, &control).await;
+        // Every process of the run is gone now, so the pipes reach EOF
+        // promptly; the bound only guards against the unforeseen.
+        let collect = |h: tokio::task::JoinHandle<Captured>| async move {
+            tokio::time::timeout(Duration::from_secs(5), h)
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_default()
+        };
+        let stdout = collect(stdout).await;
+        let stderr = match stderr {
+            Some(h) => collect(h).await,
+            None => Captured::default(),
+        };
+        let result = match result {
+            Some(h) => Some(collect(h).await),
+            None => None,
+        };
+        let ended = ended?;
+        match ended.finished {
+            FromLauncher::Finished {
+                setup_error: Some(error),
+                ..
+            } => Err(SandboxError::Setup(error)),
+            FromLauncher::Finished {
+                status: Some(status),
+                oom_killed,
+                ..
+            } => Ok(RunOutcome {
+                status,
+                stdout,
+                stderr,
+                result,
+                timed_out: ended.reason == Some(KillReason::Timeout),
+                canceled: ended.reason == Some(KillReason::Cancel),
+                oom_killed,
+                wall_time: started.elapsed(),
+            }),
+            other => Err(SandboxError::Launcher(format!(
+                "unexpected reply {other:?}"
+            ))),
+        }
+    }
+
+    /// Waits for the run to end, killing it on timeout or cancel.
+    async fn supervise(
+        &self,
+        launcher: &Launcher,
+        control: &RunControl,
+    ) -> Result<Ended, SandboxError> {
+        let deadline = tokio::time::Instant::now() + control.timeout;
+        let mut reason: Option<KillReason> = None;
+        let mut hard_kill_at: Option<tokio::time::Instant> = None;
+        loop {
+            let kill_due = hard_kill_at
+                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+            tokio::select! {
+                msg = launcher.recv() => match msg? {
+                    Some(finished @ FromLauncher::Finished { .. }) => return Ok(Ended { finished, reason }),
+                    Some(_) => continue,
+                    None => return Err(launcher_gone()),
+                },
+                _ = tokio::time::sleep_until(deadline), if reason.is_none() => {
+                    reason = Some(KillReason::Timeout);
+                    launcher.send(&ToLauncher::Kill { signal: libc::SIGTERM }, &[]).await?;
+                    hard_kill_at = Some(tokio::time::Instant::now() + self.config.kill_grace);
+                }
+                _ = control.cancel.cancelled(), if reason.is_none() => {
+                    reason = Some(KillReason::Cancel);
+                    launcher.send(&ToLauncher::Kill { signal: libc::SIGTERM }, &[]).await?;
+                    hard_kill_at = Some(tokio::time::Instant::now() + self.config.kill_grace);
+                }
+                _ = tokio::time::sleep_until(kill_due), if hard_kill_at.is_some() => {
+                    hard_kill_at = None;
+                    launcher.send(&ToLauncher::Kill { signal: libc::SIGKILL }, &[]).await?;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KillReason {
+    Timeout,
+    Cancel,
+}
+
+struct Ended {
+    finished: FromLauncher,
+    reason: Option<KillReason>,
+}
+
+impl Launcher {
+    async fn send(&self, msg: &ToLauncher, fds: &[RawFd]) -> Result<(), SandboxError> {
+        loop {
+            let mut guard = self.sock.writable().await?;
+            match guard.try_io(|sock| send(sock.as_raw_fd(), msg, fds)) {
+                Ok(result) => {
+                    return result.map_err(|e| SandboxError::Launcher(format!("send: {e}")))
+                }
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    async fn recv(&self) -> Result<Option<FromLauncher>, SandboxError> {
+        loop {
+            let mut guard = self.sock.readable().await?;
+            match guard
+                .try_io(|sock| recv::<FromLauncher>(sock.as_raw_fd(), MsgFlags::MSG_DONTWAIT))
+            {
+                Ok(Ok(msg)) => return Ok(msg.map(|(m, _)| m)),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(None),
+                Ok(Err(e)) => return Err(SandboxError::Launcher(format!("receive: {e}"))),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+}
+
+fn place_socket(fd: RawFd) -> std::io::Result<()> {
+    let target = crate::launcher::SOCKET_FD;
+    // SAFETY: dup2/fcntl are async-signal-safe and only touch descriptors.
+    unsafe {
+        if fd == target {
+            if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        } else if libc::dup2(fd, target) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn set_nonblocking(fd: RawFd) -> Result<(), SandboxError> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+fn spec_memfd(spec: &RunSpec) -> Result<OwnedFd, SandboxError> {
+    use std::io::Write;
+    let fd = nix::sys::memfd::memfd_create(
+        c"runbox-spec",
+        nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
+    )?;
+    let mut file = std::fs::File::from(fd);
+    let body = serde_json::to_vec(spec).map_err(|e| SandboxError::Setup(format!("spec: {e}")))?;
+    file.write_all(&body)?;
+    Ok(OwnedFd::from(file))
+}
+
+/// The pipes of one run: the launcher gets the write ends, we read.
+struct RunPipes {
+    stdout_r: OwnedFd,
+    stdout_w: OwnedFd,
+    stderr_r: Option<OwnedFd>,
+    stderr_w: OwnedFd,
+    result_r: Option<OwnedFd>,
+    result_w: Option<OwnedFd>,
+}
+
+struct Readers {
+    stdout: tokio::net::unix::pipe::Receiver,
+    stderr: Option<tokio::net::unix::pipe::Receiver>,
+    result: Option<tokio::net::unix::pipe::Receiver>,
+}
+
+impl RunPipes {
+    fn new(spec: &RunSpec) -> Result<Self, SandboxError> {
+        let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC);
+        let (stdout_r, stdout_w) = pipe()?;
+        let (stderr_r, stderr_w) = if spec.combined_output {
+            (None, stdout_w.try_clone()?)
+        } else {
+            let (r, w) = pipe()?;
+            (Some(r), w)
+        };
+        let (result_r, result_w) = if spec.result_channel {
+            let (r, w) = pipe()?;
+            (Some(r), Some(w))
+        } else {
+            (None, None)
+        };
+        Ok(Self {
+            stdout_r,
+            stdout_w,
+            stderr_r,
+            stderr_w,
+            result_r,
+            result_w,
+        })
+    }
+
+    /// Drops our copies of the write ends (the launcher has its own now) and
+    /// wraps the read ends for async reading.
+    fn into_readers(self) -> Result<Readers, SandboxError> {
+        use tokio::net::unix::pipe::Receiver;
+        drop((self.stdout_w, self.stderr_w, self.result_w));
+        Ok(Readers {
+            stdout: Receiver::from_owned_fd(self.stdout_r)?,
+            stderr: self.stderr_r.map(Receiver::from_owned_fd).transpose()?,
+            result: self.result_r.map(Receiver::from_owned_fd).transpose()?,
+        })
+    }
+}
+
+fn spawn_capture(
+    reader: tokio::net::unix::pipe::Receiver,
+    limit: usize,
+    sink: Option<OutputSink>,
+    is_stderr: bool,
+) -> tokio::task::JoinHandle<Captured> {
+    tokio::spawn(async move {
+        capture(reader, limit, |chunk| {
+            if let Some(sink) = &sink {
+                sink(is_stderr, chunk);
+            }
+        })
+        .await
+    })
+}

@@ -1,0 +1,98 @@
+//! What to run and what came of it. A [`RunSpec`] is plain data: the
+//! runners in the engine build one, the launcher turns it into a process.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Captured;
+
+/// Resource limits of one run. Memory and processes are enforced by
+/// cgroups where available and by rlimits always.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub memory_mb: u32,
+    pub pids: u32,
+    /// Size of the writable scratch directory and of `/tmp`, each.
+    pub scratch_mb: u32,
+    /// Largest file a program may write (RLIMIT_FSIZE).
+    pub file_size_mb: u32,
+    pub open_files: u32,
+    /// CPU seconds (RLIMIT_CPU); the wall-clock timeout is separate.
+    pub cpu_secs: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_mb: 256,
+            pids: 64,
+            scratch_mb: 64,
+            file_size_mb: 64,
+            open_files: 256,
+            cpu_secs: 300,
+        }
+    }
+}
+
+/// A file placed, read-only, under [`crate::FILES_DIR`] before the program starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxFile {
+    /// File name inside [`crate::FILES_DIR`]; no `/` allowed.
+    pub name: String,
+    pub contents: String,
+}
+
+/// One program to run in the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Absolute path of the program, then its arguments.
+    pub argv: Vec<String>,
+    /// The complete environment; nothing of runbox's own is added.
+    pub env: Vec<(String, String)>,
+    pub files: Vec<SandboxFile>,
+    /// A file of `files` to connect to standard input (else `/dev/null`).
+    pub stdin_file: Option<String>,
+    pub limits: Limits,
+    /// Send stderr into the stdout pipe, so both interleave in arrival order.
+    pub combined_output: bool,
+    /// Give the program a third pipe (fd 3) for a result the runner reports
+    /// apart from the user's own output.
+    pub result_channel: bool,
+}
+
+/// How the program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    pub fn success(self) -> bool {
+        self == ExitStatus::Exited(0)
+    }
+
+    /// The shell's convention: the code, or 128 + signal number.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled(sig) => 128 + sig,
+        }
+    }
+}
+
+/// Everything a finished run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    pub status: ExitStatus,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    /// What the program wrote on the result channel, when asked for.
+    pub result: Option<Captured>,
+    pub timed_out: bool,
+    pub canceled: bool,
+    /// The memory cgroup killed the program for exceeding its limit.
+    pub oom_killed: bool,
+    pub wall_time: Duration,
+}
