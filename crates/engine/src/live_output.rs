@@ -1,0 +1,96 @@
+//! Live output: chunks read from a running program are batched (a few tens
+//! of milliseconds, or 64 KiB) and appended to the store, which announces
+//! them so any node can stream them to clients while the run goes on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use runbox_domain::{ExecutionId, Timestamp};
+use runbox_sandbox::OutputSink;
+use runbox_store::{OutputStream, Store};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+const FLUSH_EVERY: Duration = Duration::from_millis(40);
+const FLUSH_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct LiveOutput {
+    tx: mpsc::UnboundedSender<(OutputStream, Vec<u8>)>,
+    combined: bool,
+}
+
+impl LiveOutput {
+    /// Starts the batching task. It ends, after a last flush, once every
+    /// clone of the returned handle is dropped.
+    pub fn start(store: Arc<dyn Store>, id: ExecutionId, combined: bool) -> (Self, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(pump(store, id, rx));
+        (Self { tx, combined }, task)
+    }
+
+    /// A sandbox output callback feeding this stream.
+    pub fn sink(&self) -> OutputSink {
+        let tx = self.tx.clone();
+        let combined = self.combined;
+        Arc::new(move |is_stderr: bool, chunk: &[u8]| {
+            let stream = match (combined, is_stderr) {
+                (true, _) => OutputStream::Combined,
+                (false, true) => OutputStream::Stderr,
+                (false, false) => OutputStream::Stdout,
+            };
+            let _ = tx.send((stream, chunk.to_vec()));
+        })
+    }
+
+    /// Records a line the engine or a runner writes about the run.
+    pub fn log(&self, line: &str) {
+        let _ = self.tx.send((OutputStream::Log, line.as_bytes().to_vec()));
+    }
+}
+
+async fn pump(store: Arc<dyn Store>, id: ExecutionId, mut rx: mpsc::UnboundedReceiver<(OutputStream, Vec<u8>)>) {
+    let mut batch: Vec<(OutputStream, Vec<u8>)> = Vec::new();
+    let mut size = 0usize;
+    loop {
+        let next = if batch.is_empty() {
+            rx.recv().await
+        } else {
+            match tokio::time::timeout(FLUSH_EVERY, rx.recv()).await {
+                Ok(item) => item,
+                Err(_) => {
+                    flush(&store, &id, &mut batch, &mut size).await;
+                    continue;
+                }
+            }
+        };
+        match next {
+            Some((stream, data)) => {
+                size += data.len();
+                // Adjacent pieces of one stream merge into one chunk.
+                match batch.last_mut() {
+                    Some((last, buf)) if *last == stream && stream != OutputStream::Log => buf.extend_from_slice(&data),
+                    _ => batch.push((stream, data)),
+                }
+                if size >= FLUSH_BYTES {
+                    flush(&store, &id, &mut batch, &mut size).await;
+                }
+            }
+            None => {
+                flush(&store, &id, &mut batch, &mut size).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn flush(store: &Arc<dyn Store>, id: &ExecutionId, batch: &mut Vec<(OutputStream, Vec<u8>)>, size: &mut usize) {
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(err) = store.append_output(id, batch, Timestamp::now()).await {
+        tracing::warn!(execution.id = %id, error = %err, "could not store live output");
+    }
+    batch.clear();
+    *size = 0;
+}

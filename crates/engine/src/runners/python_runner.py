@@ -1,0 +1,111 @@
+"""runbox's Python runner.
+
+Runs /runbox/main.py the way `python3 -c` would, except that a top-level
+`return VALUE` ends the code and makes VALUE the result. The outcome (result,
+error line) is reported as one JSON document on a channel of its own (fd 3),
+never mixed with the program's stdout.
+"""
+import ast
+import json
+import os
+import sys
+import traceback
+
+RUNNER_FILE = __file__
+
+
+class _Return(BaseException):
+    """Carries a top-level `return` value out of the user's module."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+
+class _TopLevelReturns(ast.NodeTransformer):
+    """Turns `return` statements of the module body (not of functions,
+    classes or lambdas) into `raise __runbox_return__(value)`."""
+
+    def _leave(self, node):
+        return node
+
+    visit_FunctionDef = _leave
+    visit_AsyncFunctionDef = _leave
+    visit_ClassDef = _leave
+    visit_Lambda = _leave
+
+    def visit_Return(self, node):
+        value = node.value if node.value is not None else ast.Constant(value=None)
+        call = ast.Call(func=ast.Name(id="__runbox_return__", ctx=ast.Load()), args=[value], keywords=[])
+        return ast.copy_location(ast.Raise(exc=call, cause=None), node)
+
+
+def _error_line(exc):
+    lines = traceback.format_exception_only(type(exc), exc)
+    return lines[-1].strip() if lines else type(exc).__name__
+
+
+def _user_traceback(exc):
+    """The exception's traceback without the runner's own frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == RUNNER_FILE:
+        tb = tb.tb_next
+    return tb
+
+
+def _encode(value):
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        try:
+            return json.dumps(repr(value))
+        except Exception:  # a repr that itself fails
+            return json.dumps("<unrepresentable result>")
+
+
+def main():
+    channel = os.fdopen(os.dup(3), "w", encoding="utf-8")  # dup'ed fds are not inherited
+    os.close(3)
+    with open("/runbox/main.py", encoding="utf-8") as f:
+        source = f.read()
+    sys.argv = ["-c"]
+    sys.path.insert(0, "")
+    result = None
+    error = None
+    exit_code = 0
+    try:
+        tree = ast.parse(source, "<string>", "exec")
+        tree = ast.fix_missing_locations(_TopLevelReturns().visit(tree))
+        code = compile(tree, "<string>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        traceback.print_exception(type(exc), exc, None)
+        error, exit_code = _error_line(exc), 1
+    else:
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__runbox_return__": _Return}
+        try:
+            exec(code, namespace)
+        except _Return as ret:
+            result = ret.value
+        except SystemExit as exc:
+            if exc.code is None:
+                exit_code = 0
+            elif isinstance(exc.code, int):
+                exit_code = exc.code
+            else:
+                print(exc.code, file=sys.stderr)
+                exit_code = 1
+        except BaseException as exc:
+            traceback.print_exception(type(exc), exc, _user_traceback(exc))
+            error, exit_code = _error_line(exc), 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    exit_code &= 0xFF
+    channel.write('{"result":%s,"error":%s,"exit_code":%d}' % (_encode(result), json.dumps(error), exit_code))
+    channel.close()
+    sys.exit(exit_code)
+
+
+main()
