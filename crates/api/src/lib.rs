@@ -1,1 +1,50 @@
-//! placeholder
+//! The HTTP API: one module per dialect, each a thin adapter that parses and
+//! validates a request, calls the engine or the store, and renders the reply
+//! in the shape its seed document promises. Only this crate knows HTTP and
+//! JSON response shapes.
+//!
+//! - [`python`]: `/v1/code/execute/python` and the NCA toolkit job routes;
+//! - [`admin`]: `/admin/health` and API key management;
+//! - [`auth`]: API keys (three header forms, hashed, constant-time);
+//! - [`body`]: request bodies (size limit, JSON whatever the content type);
+//! - [`fallback`]: JSON 404/405 for unknown routes, in the nearest dialect's shape.
+
+pub mod admin;
+pub mod auth;
+pub mod body;
+mod fallback;
+pub mod keys;
+pub mod python;
+mod state;
+mod time;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use state::{ApiSettings, AppState};
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(admin::routes(state.clone()))
+        .merge(python::routes(state.clone()))
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on an already bound listener until `shutdown` completes,
+/// then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -56,6 +56,8 @@ pub struct Overrides {
     pub sandbox_open_files: Option<u32>,
     /// `RUNBOX_SANDBOX_UID_BASE`.
     pub sandbox_uid_base: Option<u32>,
+    /// `RUNBOX_SANDBOX_PYTHON`.
+    pub sandbox_python: Option<PathBuf>,
     /// `RUNBOX_SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace_secs: Option<u64>,
     /// `RUNBOX_SCENARIO_MIN_INTERVAL_SECS`.
@@ -124,6 +126,7 @@ impl Overrides {
             sandbox_file_size_mb: self.sandbox_file_size_mb.or(lower.sandbox_file_size_mb),
             sandbox_open_files: self.sandbox_open_files.or(lower.sandbox_open_files),
             sandbox_uid_base: self.sandbox_uid_base.or(lower.sandbox_uid_base),
+            sandbox_python: self.sandbox_python.or(lower.sandbox_python),
             shutdown_grace_secs: self.shutdown_grace_secs.or(lower.shutdown_grace_secs),
             scenario_min_interval_secs: self
                 .scenario_min_interval_secs
@@ -160,6 +163,7 @@ impl Reader {
             vars::SANDBOX_FILE_SIZE_MB => set(&mut o.sandbox_file_size_mb, number(value)),
             vars::SANDBOX_OPEN_FILES => set(&mut o.sandbox_open_files, number(value)),
             vars::SANDBOX_UID_BASE => set(&mut o.sandbox_uid_base, number(value)),
+            vars::SANDBOX_PYTHON => set(&mut o.sandbox_python, Ok(PathBuf::from(value))),
             vars::SHUTDOWN_GRACE_SECS => set(&mut o.shutdown_grace_secs, number(value)),
             vars::SCENARIO_MIN_INTERVAL_SECS => {
                 set(&mut o.scenario_min_interval_secs, number(value))

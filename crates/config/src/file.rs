@@ -136,6 +136,7 @@ pub(crate) struct SandboxFile {
     pub file_size_mb: Option<Spanned<i64>>,
     pub open_files: Option<Spanned<i64>>,
     pub uid_base: Option<Spanned<i64>>,
+    pub python: Option<Spanned<String>>,
 }
 
 /// `[scenarios]`.

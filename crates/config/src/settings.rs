@@ -160,6 +160,9 @@ pub struct SandboxSettings {
     /// accounts) and low enough that `2 × workers + 2` uids fit below
     /// `u32::MAX`.
     pub uid_base: u32,
+    /// The interpreter Python code runs with, as seen inside the sandbox
+    /// (the host's read-only `/usr`). Absolute.
+    pub python: PathBuf,
 }
 
 impl Default for SandboxSettings {
@@ -171,6 +174,7 @@ impl Default for SandboxSettings {
             file_size_mb: 64,
             open_files: 256,
             uid_base: 1_000_000,
+            python: PathBuf::from("/usr/bin/python3"),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! before giving up, so one failed start lists them all.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -410,6 +410,39 @@ fn resolve_sandbox(
             s.uid_base.as_ref(),
             d.uid_base,
         ),
+        python: resolve_python(check, o, s, d.python),
+    }
+}
+
+/// The interpreter path must be absolute: it is resolved inside the
+/// sandbox, where the server's working directory does not exist.
+fn resolve_python(
+    check: &mut Checker<'_>,
+    o: &Overrides,
+    s: &crate::file::SandboxFile,
+    default: PathBuf,
+) -> PathBuf {
+    let absolute = |text: &str| {
+        if text.starts_with('/') {
+            Ok(PathBuf::from(text))
+        } else {
+            Err(format!("must be an absolute path, got {text:?}"))
+        }
+    };
+    if let Some(path) = &o.sandbox_python {
+        return match absolute(&path.to_string_lossy()) {
+            Ok(path) => path,
+            Err(message) => {
+                check.in_override(vars::SANDBOX_PYTHON, message);
+                default
+            }
+        };
+    }
+    match &s.python {
+        Some(value) => check
+            .parse_in_file("sandbox.python", value, absolute)
+            .unwrap_or(default),
+        None => default,
     }
 }
 

@@ -24,7 +24,9 @@ pub(crate) async fn claim_loop(inner: Arc<Inner>) {
         if inner.stopping.is_cancelled() {
             return;
         }
-        while inner.running_count() < inner.config.workers as usize && !inner.stopping.is_cancelled() {
+        while inner.running_count() < inner.config.workers as usize
+            && !inner.stopping.is_cancelled()
+        {
             let claim = ClaimRequest {
                 node: inner.node.clone(),
                 max_running_per_user: inner.config.max_concurrent_per_user,
@@ -89,7 +91,10 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
     let Some(runner) = inner.runners.get(execution.kind) else {
         return Finished {
             status: ExecutionStatus::Failed,
-            outcome: Outcome::without_output(OutcomeKind::Internal, "this node cannot run this kind of execution"),
+            outcome: Outcome::without_output(
+                OutcomeKind::Internal,
+                "this node cannot run this kind of execution",
+            ),
         };
     };
     let (live, pump) = if runner.streams_output() {
@@ -99,8 +104,19 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
     } else {
         (None, None)
     };
-    let ctx = RunContext { sandbox: inner.sandbox.clone(), limits: inner.config.limits.clone(), cancel, live };
-    let result = AssertUnwindSafe(runner.run(execution, ctx)).catch_unwind().await;
+    let mut limits = inner.config.limits.clone();
+    // The wall-clock timeout is the real bound; the CPU limit only stops a
+    // runaway that somehow escaped it, leaving room for two busy threads.
+    limits.cpu_secs = execution.timeout.secs().saturating_mul(2).saturating_add(5);
+    let ctx = RunContext {
+        sandbox: inner.sandbox.clone(),
+        limits,
+        cancel,
+        live,
+    };
+    let result = AssertUnwindSafe(runner.run(execution, ctx))
+        .catch_unwind()
+        .await;
     if let Some(pump) = pump {
         // The runner dropped its LiveOutput; wait for the last chunks to be
         // stored so streams see them before the final status.
@@ -110,7 +126,10 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
         tracing::error!("runner panicked");
         Finished {
             status: ExecutionStatus::Failed,
-            outcome: Outcome::without_output(OutcomeKind::Internal, "internal error while running the execution"),
+            outcome: Outcome::without_output(
+                OutcomeKind::Internal,
+                "internal error while running the execution",
+            ),
         }
     })
 }
@@ -138,7 +157,11 @@ pub(crate) async fn listen(inner: Arc<Inner>) {
 }
 
 async fn recheck_cancels(inner: &Arc<Inner>) {
-    let ids: Vec<_> = inner.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+    let ids: Vec<_> = inner
+        .running
+        .lock()
+        .map(|r| r.keys().cloned().collect())
+        .unwrap_or_default();
     for id in ids {
         if let Ok(Some(execution)) = inner.store.get_execution(&id).await {
             if execution.cancel_requested {
@@ -159,7 +182,9 @@ pub(crate) async fn heartbeat(inner: Arc<Inner>) {
         if inner.running_count() == 0 {
             continue;
         }
-        let until = Timestamp::from_millis(Timestamp::now().as_millis() + inner.config.lease.as_millis() as i64);
+        let until = Timestamp::from_millis(
+            Timestamp::now().as_millis() + inner.config.lease.as_millis() as i64,
+        );
         if let Err(err) = inner.store.renew_leases(&inner.node, until).await {
             tracing::error!(error = %err, "could not renew leases");
         }
@@ -168,14 +193,18 @@ pub(crate) async fn heartbeat(inner: Arc<Inner>) {
 
 /// On a shared database: fails executions whose node stopped heartbeating.
 pub(crate) async fn reap_orphans(inner: Arc<Inner>) {
-    let mut tick = tokio::time::interval(inner.config.poll_interval.max(Duration::from_millis(500)));
+    let mut tick =
+        tokio::time::interval(inner.config.poll_interval.max(Duration::from_millis(500)));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = inner.stopping.cancelled() => return,
         }
         match inner.store.fail_orphans(Timestamp::now(), false).await {
-            Ok(ids) if !ids.is_empty() => tracing::warn!(count = ids.len(), "executions of a vanished node recorded as interrupted"),
+            Ok(ids) if !ids.is_empty() => tracing::warn!(
+                count = ids.len(),
+                "executions of a vanished node recorded as interrupted"
+            ),
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "orphan check failed"),
         }

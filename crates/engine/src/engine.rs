@@ -76,13 +76,23 @@ impl Inner {
 impl Engine {
     /// Recovers executions orphaned by a previous process, then starts the
     /// node's background tasks (claiming only if `config.execute`).
-    pub async fn start(store: Arc<dyn Store>, sandbox: Sandbox, runners: Runners, config: EngineConfig) -> Result<Self, StoreError> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        sandbox: Sandbox,
+        runners: Runners,
+        config: EngineConfig,
+    ) -> Result<Self, StoreError> {
         let node = NodeId::generate();
         // On a database no other node uses, every `running` row belongs to a
         // process that is gone; on a shared one, only expired leases say so.
-        let orphans = store.fail_orphans(Timestamp::now(), !store.is_shared()).await?;
+        let orphans = store
+            .fail_orphans(Timestamp::now(), !store.is_shared())
+            .await?;
         if !orphans.is_empty() {
-            tracing::warn!(count = orphans.len(), "executions interrupted by a previous stop recorded as failed");
+            tracing::warn!(
+                count = orphans.len(),
+                "executions interrupted by a previous stop recorded as failed"
+            );
         }
         let inner = Arc::new(Inner {
             store,
@@ -126,19 +136,29 @@ impl Engine {
 
     /// Persists a new queued execution (refused when the queue is full).
     pub async fn submit(&self, new: NewExecution) -> Result<Enqueued, SubmitError> {
-        let enqueued = self.inner.store.enqueue(&new, Timestamp::now(), self.inner.config.max_queue_length).await?;
+        let enqueued = self
+            .inner
+            .store
+            .enqueue(&new, Timestamp::now(), self.inner.config.max_queue_length)
+            .await?;
         self.inner.wake.notify_one();
         Ok(enqueued)
     }
 
     /// Waits until the execution has ended or `max_wait` has passed, and
     /// returns its latest state (`None` if it does not exist).
-    pub async fn wait_for_end(&self, id: &ExecutionId, max_wait: Option<Duration>) -> Result<Option<Execution>, StoreError> {
+    pub async fn wait_for_end(
+        &self,
+        id: &ExecutionId,
+        max_wait: Option<Duration>,
+    ) -> Result<Option<Execution>, StoreError> {
         // Subscribe before reading, so no change between the two is missed.
         let mut events = self.inner.store.events();
         let deadline = max_wait.map(|d| tokio::time::Instant::now() + d);
         loop {
-            let Some(execution) = self.inner.store.get_execution(id).await? else { return Ok(None) };
+            let Some(execution) = self.inner.store.get_execution(id).await? else {
+                return Ok(None);
+            };
             if execution.status.is_terminal() {
                 return Ok(Some(execution));
             }
@@ -154,7 +174,11 @@ impl Engine {
 
     /// Cancels a queued execution, or asks the node running it to stop it.
     pub async fn cancel(&self, id: &ExecutionId) -> Result<CancelOutcome, StoreError> {
-        let outcome = self.inner.store.request_cancel(id, Timestamp::now()).await?;
+        let outcome = self
+            .inner
+            .store
+            .request_cancel(id, Timestamp::now())
+            .await?;
         if let CancelOutcome::Requested(_) = &outcome {
             self.inner.cancel_local(id);
         }
@@ -167,10 +191,20 @@ impl Engine {
         let inner = &self.inner;
         inner.stopping.cancel();
         inner.tasks.close();
-        if tokio::time::timeout(grace, inner.tasks.wait()).await.is_err() {
-            tracing::warn!(running = inner.running_count(), "grace period over: killing running executions");
+        if tokio::time::timeout(grace, inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = inner.running_count(),
+                "grace period over: killing running executions"
+            );
             inner.interrupting.store(true, Ordering::SeqCst);
-            let tokens: Vec<CancellationToken> = inner.running.lock().map(|r| r.values().cloned().collect()).unwrap_or_default();
+            let tokens: Vec<CancellationToken> = inner
+                .running
+                .lock()
+                .map(|r| r.values().cloned().collect())
+                .unwrap_or_default();
             for token in tokens {
                 token.cancel();
             }
@@ -180,7 +214,11 @@ impl Engine {
     }
 }
 
-async fn wait_for_change(events: &mut broadcast::Receiver<StoreEvent>, id: &ExecutionId, until: tokio::time::Instant) {
+async fn wait_for_change(
+    events: &mut broadcast::Receiver<StoreEvent>,
+    id: &ExecutionId,
+    until: tokio::time::Instant,
+) {
     loop {
         match tokio::time::timeout_at(until, events.recv()).await {
             Err(_) => return,

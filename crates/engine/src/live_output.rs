@@ -49,7 +49,11 @@ impl LiveOutput {
     }
 }
 
-async fn pump(store: Arc<dyn Store>, id: ExecutionId, mut rx: mpsc::UnboundedReceiver<(OutputStream, Vec<u8>)>) {
+async fn pump(
+    store: Arc<dyn Store>,
+    id: ExecutionId,
+    mut rx: mpsc::UnboundedReceiver<(OutputStream, Vec<u8>)>,
+) {
     let mut batch: Vec<(OutputStream, Vec<u8>)> = Vec::new();
     let mut size = 0usize;
     loop {
@@ -69,7 +73,9 @@ async fn pump(store: Arc<dyn Store>, id: ExecutionId, mut rx: mpsc::UnboundedRec
                 size += data.len();
                 // Adjacent pieces of one stream merge into one chunk.
                 match batch.last_mut() {
-                    Some((last, buf)) if *last == stream && stream != OutputStream::Log => buf.extend_from_slice(&data),
+                    Some((last, buf)) if *last == stream && stream != OutputStream::Log => {
+                        buf.extend_from_slice(&data)
+                    }
                     _ => batch.push((stream, data)),
                 }
                 if size >= FLUSH_BYTES {
@@ -84,7 +90,12 @@ async fn pump(store: Arc<dyn Store>, id: ExecutionId, mut rx: mpsc::UnboundedRec
     }
 }
 
-async fn flush(store: &Arc<dyn Store>, id: &ExecutionId, batch: &mut Vec<(OutputStream, Vec<u8>)>, size: &mut usize) {
+async fn flush(
+    store: &Arc<dyn Store>,
+    id: &ExecutionId,
+    batch: &mut Vec<(OutputStream, Vec<u8>)>,
+    size: &mut usize,
+) {
     if batch.is_empty() {
         return;
     }

@@ -54,16 +54,21 @@ pub struct Runners {
     by_kind: HashMap<ExecutionKind, Arc<dyn JobRunner>>,
 }
 
-impl Default for Runners {
-    fn default() -> Self {
+impl Runners {
+    /// The built-in runners; `python` is the interpreter's path inside the sandbox.
+    pub fn new(python: &std::path::Path) -> Self {
+        let python = python.to_string_lossy().into_owned();
         let mut by_kind: HashMap<ExecutionKind, Arc<dyn JobRunner>> = HashMap::new();
-        by_kind.insert(ExecutionKind::Python, Arc::new(PythonRunner));
+        by_kind.insert(
+            ExecutionKind::Python,
+            Arc::new(PythonRunner {
+                interpreter: python,
+            }),
+        );
         by_kind.insert(ExecutionKind::Shell, Arc::new(ShellRunner));
         Self { by_kind }
     }
-}
 
-impl Runners {
     pub fn register(&mut self, kind: ExecutionKind, runner: Arc<dyn JobRunner>) {
         self.by_kind.insert(kind, runner);
     }
@@ -104,14 +109,20 @@ pub(crate) fn interpret(execution: &Execution, run: &RunOutcome, limits: &Limits
     };
     let status = if run.timed_out {
         outcome.kind = OutcomeKind::TimedOut;
-        outcome.error = Some(format!("Execution timed out after {} seconds", execution.timeout.secs()));
+        outcome.error = Some(format!(
+            "Execution timed out after {} seconds",
+            execution.timeout.secs()
+        ));
         ExecutionStatus::TimedOut
     } else if run.canceled {
         outcome.kind = OutcomeKind::Canceled;
         outcome.error = Some("Execution canceled".to_owned());
         ExecutionStatus::Canceled
     } else if run.oom_killed {
-        outcome.error = Some(format!("Memory limit exceeded ({} MiB): the process was killed", limits.memory_mb));
+        outcome.error = Some(format!(
+            "Memory limit exceeded ({} MiB): the process was killed",
+            limits.memory_mb
+        ));
         ExecutionStatus::Failed
     } else {
         match run.status {
@@ -121,7 +132,10 @@ pub(crate) fn interpret(execution: &Execution, run: &RunOutcome, limits: &Limits
                 ExecutionStatus::Failed
             }
             runbox_sandbox::ExitStatus::Signaled(sig) => {
-                outcome.error = Some(format!("Process killed by signal {sig} ({})", signal_name(sig)));
+                outcome.error = Some(format!(
+                    "Process killed by signal {sig} ({})",
+                    signal_name(sig)
+                ));
                 ExecutionStatus::Failed
             }
         }

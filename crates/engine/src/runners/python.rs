@@ -9,9 +9,11 @@ use serde::Deserialize;
 use super::{base_env, internal_failure, interpret, Finished, JobRunner, RunContext};
 
 const RUNNER_SOURCE: &str = include_str!("python_runner.py");
-pub(crate) const PYTHON: &str = "/usr/bin/python3";
 
-pub struct PythonRunner;
+pub struct PythonRunner {
+    /// Absolute path of `python3` inside the sandbox.
+    pub interpreter: String,
+}
 
 /// What the runner script reports on its result channel.
 #[derive(Deserialize)]
@@ -24,17 +26,30 @@ struct Report {
 impl JobRunner for PythonRunner {
     async fn run(&self, execution: &Execution, ctx: RunContext) -> Finished {
         let JobSpec::Python(job) = &execution.job else {
-            return internal_failure(runbox_sandbox::SandboxError::Setup("not a Python job".into()));
+            return internal_failure(runbox_sandbox::SandboxError::Setup(
+                "not a Python job".into(),
+            ));
         };
         let spec = RunSpec {
             // -I: ignore PYTHON* variables and user site-packages; the runner
             // itself puts "" on sys.path as `python3 -c` does. -u: output
             // reaches the pipes as it is written, even if the run is killed.
-            argv: vec![PYTHON.into(), "-I".into(), "-u".into(), "/runbox/runner.py".into()],
+            argv: vec![
+                self.interpreter.clone(),
+                "-I".into(),
+                "-u".into(),
+                "/runbox/runner.py".into(),
+            ],
             env: base_env(execution),
             files: vec![
-                SandboxFile { name: "runner.py".into(), contents: RUNNER_SOURCE.into() },
-                SandboxFile { name: "main.py".into(), contents: job.code.clone() },
+                SandboxFile {
+                    name: "runner.py".into(),
+                    contents: RUNNER_SOURCE.into(),
+                },
+                SandboxFile {
+                    name: "main.py".into(),
+                    contents: job.code.clone(),
+                },
             ],
             stdin_file: None,
             limits: ctx.limits.clone(),
@@ -62,7 +77,9 @@ impl JobRunner for PythonRunner {
             } else if finished.status == ExecutionStatus::Failed && report.error.is_some() {
                 finished.outcome.error = report.error;
             }
-        } else if run.result.as_ref().is_some_and(|r| r.truncated) && finished.status == ExecutionStatus::Succeeded {
+        } else if run.result.as_ref().is_some_and(|r| r.truncated)
+            && finished.status == ExecutionStatus::Succeeded
+        {
             finished.outcome.result = Some(serde_json::Value::String(
                 "<result too large: over the output limit>".to_owned(),
             ));

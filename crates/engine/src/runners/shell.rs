@@ -12,7 +12,9 @@ pub struct ShellRunner;
 impl JobRunner for ShellRunner {
     async fn run(&self, execution: &Execution, ctx: RunContext) -> Finished {
         let JobSpec::Shell(job) = &execution.job else {
-            return internal_failure(runbox_sandbox::SandboxError::Setup("not a shell job".into()));
+            return internal_failure(runbox_sandbox::SandboxError::Setup(
+                "not a shell job".into(),
+            ));
         };
         let mut env = base_env(execution);
         env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));

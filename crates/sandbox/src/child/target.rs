@@ -16,11 +16,17 @@ use crate::{FILES_DIR, SANDBOX_UID};
 const MIB: u64 = 1024 * 1024;
 
 pub(crate) fn run(ctx: &ChildContext<'_>, error_pipe: &OwnedFd) -> ! {
-    let err = match harden_and_exec(ctx) {
+    let mut error_fd = error_pipe.as_raw_fd();
+    let err = match harden_and_exec(ctx, &mut error_fd) {
         Ok(never) => match never {},
         Err(err) => err,
     };
-    let _ = nix::unistd::write(error_pipe, err.as_bytes());
+    // SAFETY: error_fd is the (possibly moved) error pipe, still open: it
+    // is only closed by a successful exec.
+    let _ = nix::unistd::write(
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(error_fd) },
+        err.as_bytes(),
+    );
     // SAFETY: _exit is always safe; it skips destructors of a process that
     // is a partial copy of the launcher.
     unsafe { libc::_exit(127) }
@@ -28,7 +34,7 @@ pub(crate) fn run(ctx: &ChildContext<'_>, error_pipe: &OwnedFd) -> ! {
 
 enum Never {}
 
-fn harden_and_exec(ctx: &ChildContext<'_>) -> Result<Never, String> {
+fn harden_and_exec(ctx: &ChildContext<'_>, error_fd: &mut RawFd) -> Result<Never, String> {
     let spec = ctx.spec;
     let argv = to_cstrings(spec.argv.iter().map(String::as_str))?;
     let env = to_cstrings(
@@ -40,7 +46,7 @@ fn harden_and_exec(ctx: &ChildContext<'_>) -> Result<Never, String> {
             .map(String::as_str),
     )?;
     let program = argv.first().ok_or("empty argv")?.clone();
-    wire_descriptors(ctx)?;
+    *error_fd = wire_descriptors(ctx, *error_fd)?;
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
     set_death_signal()?;
     nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
@@ -72,9 +78,10 @@ fn to_cstrings<'a>(items: impl Iterator<Item = &'a str>) -> Result<Vec<CString>,
         .collect()
 }
 
-/// stdin, stdout, stderr and (when asked) the result channel as fds 0..=3;
-/// everything else closed so nothing of the launcher leaks in.
-fn wire_descriptors(ctx: &ChildContext<'_>) -> Result<(), String> {
+/// stdin, stdout, stderr and (when asked) the result channel as fds 0..=3,
+/// the error pipe right after them (closed by exec), everything else closed
+/// so nothing of the launcher leaks in. Returns the error pipe's new number.
+fn wire_descriptors(ctx: &ChildContext<'_>, error_fd: RawFd) -> Result<RawFd, String> {
     let stdin = match &ctx.spec.stdin_file {
         Some(name) => format!("{FILES_DIR}/{name}"),
         None => "/dev/null".to_owned(),
@@ -97,17 +104,26 @@ fn wire_descriptors(ctx: &ChildContext<'_>) -> Result<(), String> {
                 .map_err(|e| format!("dup: {e}"))?,
         );
     }
+    let error_lifted = nix::fcntl::fcntl(error_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(100))
+        .map_err(|e| format!("dup: {e}"))?;
     for (target, fd) in lifted.iter().enumerate() {
         dup2(*fd, target as RawFd).map_err(|e| format!("dup2: {e}"))?;
     }
-    let first_closed = lifted.len() as u32;
+    let error_target = lifted.len() as RawFd;
+    dup2(error_lifted, error_target).map_err(|e| format!("dup2: {e}"))?;
+    nix::fcntl::fcntl(
+        error_target,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )
+    .map_err(|e| format!("cloexec: {e}"))?;
+    let first_closed = error_target as u32 + 1;
     // SAFETY: close_range only closes descriptors; nothing in this process
     // uses the closed ones afterwards (the lifted copies are CLOEXEC anyway).
     let rc = unsafe { libc::syscall(libc::SYS_close_range, first_closed, u32::MAX, 0u32) };
     if rc != 0 {
         return Err(format!("close_range: {}", std::io::Error::last_os_error()));
     }
-    Ok(())
+    Ok(error_target)
 }
 
 fn set_death_signal() -> Result<(), String> {

@@ -26,6 +26,9 @@ use crate::child::{self, init::Report, ChildContext};
 use crate::protocol::{recv, send, FromLauncher, LauncherSetup, ToLauncher};
 use crate::{ExitStatus, RunSpec, SANDBOX_UID};
 
+/// The hidden subcommand of the runbox binary that runs a launcher.
+pub const SUBCOMMAND: &str = "__launcher";
+
 /// The descriptor the server places the launcher's socket on.
 pub const SOCKET_FD: RawFd = 3;
 

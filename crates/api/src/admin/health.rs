@@ -1,0 +1,63 @@
+//! `GET /admin/health`: is the node up and its database reachable.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::AppState;
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let uptime = state.started.elapsed().as_secs();
+    let version = state.settings.version.clone();
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(5), state.store.ping()).await;
+    let backend = if state.store.is_shared() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    match ping {
+        Ok(Ok(info)) => {
+            let counts = state.store.queue_counts().await.unwrap_or_default();
+            let sqlite_version = if info.backend == "sqlite" {
+                Some(info.version.clone())
+            } else {
+                None
+            };
+            let mut body = json!({
+                "status": "ok",
+                "sqlite_version": sqlite_version,
+                "uptime_sec": uptime,
+                "database": info.backend,
+                "version": version,
+                "queue": { "queued": counts.queued, "running": counts.running },
+            });
+            if info.backend != "sqlite" {
+                body["database_version"] = json!(info.version);
+            }
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Ok(Err(err)) => degraded(backend, uptime, version, &err.to_string()),
+        Err(_) => degraded(
+            backend,
+            uptime,
+            version,
+            "database did not answer within 5 s",
+        ),
+    }
+}
+
+fn degraded(backend: &str, uptime: u64, version: String, error: &str) -> Response {
+    tracing::error!(error, "health check: database unreachable");
+    let body = json!({
+        "status": "degraded",
+        "sqlite_version": null,
+        "uptime_sec": uptime,
+        "database": backend,
+        "version": version,
+        "queue": null,
+        "detail": "database unreachable",
+    });
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}

@@ -1,0 +1,42 @@
+//! `/admin`: the health check (no key) and API key management (admin keys
+//! only). Errors use the agents dialect's `{"detail": …}` shape, which the
+//! health route belongs to.
+
+mod health;
+mod keys;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::auth;
+use crate::AppState;
+
+pub use keys::{ensure_bootstrap_key, issue_key};
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    let unauthorized: auth::Unauthorized = unauthorized;
+    let protected = Router::new()
+        .route("/admin/api-keys", get(keys::list).post(keys::create))
+        .route("/admin/api-keys/{prefix}", delete(keys::revoke))
+        .route_layer(axum::middleware::from_fn_with_state(
+            (state, unauthorized),
+            auth::require_key,
+        ));
+    Router::new()
+        .route("/admin/health", get(health::health))
+        .merge(protected)
+}
+
+pub(crate) fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
+    (status, Json(json!({ "detail": detail.into() }))).into_response()
+}
+
+pub(crate) fn unauthorized() -> Response {
+    detail(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized: a valid API key is required",
+    )
+}

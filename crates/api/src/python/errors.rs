@@ -1,0 +1,42 @@
+//! The Python dialect's error bodies that come before any execution exists:
+//! 401, body validation (400) and body too large (413).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::body::BodyError;
+
+pub fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "message": "Unauthorized" })),
+    )
+        .into_response()
+}
+
+/// `{"error": "Invalid payload: DETAIL", "message": …, "stdout": "", "exit_code": 400}`.
+pub fn invalid_payload(detail: &str) -> Response {
+    let text = format!("Invalid payload: {detail}");
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": text, "message": text, "stdout": "", "exit_code": 400 })),
+    )
+        .into_response()
+}
+
+pub fn body_error(err: &BodyError) -> Response {
+    match err {
+        BodyError::TooLarge { limit } => {
+            let text = format!("Payload too large: the request body exceeds {limit} bytes");
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({ "error": text, "message": text, "stdout": "", "exit_code": 413 })),
+            )
+                .into_response()
+        }
+        BodyError::Malformed(detail) => invalid_payload(&format!("malformed JSON ({detail})")),
+        BodyError::Unreadable(detail) => invalid_payload(detail),
+    }
+}

@@ -1,0 +1,112 @@
+//! `POST /v1/code/execute/python`: validate, persist, then either answer
+//! 202 (webhook given: the result is POSTed there) or wait for the end and
+//! answer with the final envelope.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use runbox_domain::{ExecutionId, JobSpec, NewExecution, Priority, PythonJob, Timeout};
+use runbox_engine::SubmitError;
+use serde_json::json;
+
+use super::envelope::{accepted, final_envelope, queue_full, Stamp};
+use super::{errors, validate};
+use crate::auth::Caller;
+use crate::{body, AppState};
+
+pub async fn execute(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Body,
+) -> Response {
+    let value = match body::read_json(&state, body).await {
+        Ok(value) => value,
+        Err(err) => return errors::body_error(&err),
+    };
+    let request = match validate::execute_request(&value) {
+        Ok(request) => request,
+        Err(detail) => return errors::invalid_payload(&detail),
+    };
+    if let Some(url) = &request.webhook_url {
+        if let Err(refusal) = state.policy.check_url(url).await {
+            return errors::invalid_payload(&refusal.to_string());
+        }
+    }
+    let Ok(timeout) = Timeout::new(i64::from(request.timeout), validate::MAX_TIMEOUT) else {
+        return errors::invalid_payload("timeout out of range");
+    };
+    let new = NewExecution {
+        id: ExecutionId::new_uuid(),
+        user: caller.user,
+        priority: Priority::DEFAULT,
+        timeout,
+        job: JobSpec::Python(PythonJob {
+            code: request.code,
+            request_id: request.id.clone(),
+            webhook_url: request.webhook_url.clone(),
+        }),
+        subject: None,
+        idempotency: None,
+        webhook_url: request.webhook_url.clone(),
+    };
+    let execution = match state.engine.submit(new).await {
+        Ok(enqueued) => enqueued.execution,
+        Err(SubmitError::QueueFull { max }) => {
+            let stamp = stamp(&state).await;
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(queue_full(request.id.as_deref(), &stamp, max)),
+            )
+                .into_response();
+        }
+        Err(err) => return internal(&err),
+    };
+    if request.webhook_url.is_some() {
+        let stamp = stamp(&state).await;
+        return (
+            StatusCode::ACCEPTED,
+            Json(accepted(
+                &execution,
+                &stamp,
+                state.settings.max_queue_length,
+            )),
+        )
+            .into_response();
+    }
+    match state.engine.wait_for_end(&execution.id, None).await {
+        Ok(Some(done)) => {
+            let stamp = stamp(&state).await;
+            let (status, body) = final_envelope(&done, &stamp);
+            (status, Json(body)).into_response()
+        }
+        Ok(None) => internal(&"execution vanished while waiting"),
+        Err(err) => internal(&err),
+    }
+}
+
+/// Server facts for the envelope, with the current queue length.
+pub(crate) async fn stamp(state: &AppState) -> Stamp {
+    let queue_length = state
+        .store
+        .queue_counts()
+        .await
+        .map(|c| c.queued)
+        .unwrap_or(0);
+    Stamp {
+        pid: state.pid,
+        build_number: state.settings.version.clone(),
+        queue_length,
+    }
+}
+
+pub(crate) fn internal(err: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "python endpoint failed");
+    let text = "An internal server error occurred";
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "code": 500, "error": text, "message": { "error": text }, "stdout": "", "stderr": "", "exit_code": 500 })),
+    )
+        .into_response()
+}

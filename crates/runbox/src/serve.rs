@@ -1,0 +1,197 @@
+//! `runbox serve` and `runbox worker`: wire the parts together (store,
+//! sandbox, engine, webhooks, HTTP API), run until SIGINT/SIGTERM, then
+//! shut down gracefully.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use runbox_config::Settings;
+use runbox_engine::{Engine, EngineConfig, Runners};
+use runbox_netguard::OutboundPolicy;
+use runbox_sandbox::{Limits, Sandbox, SandboxConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::VERSION;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// HTTP API plus (unless `--no-workers`) execution.
+    Serve,
+    /// Execution only, for PostgreSQL deployments.
+    Worker,
+}
+
+/// Creates the data directory (owner-only) if it is missing.
+pub fn prepare_data_dir(settings: &Settings) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&settings.data_dir)
+        .with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })
+}
+
+pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
+    prepare_data_dir(&settings)?;
+    let store = runbox_store::open(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
+    if role == Role::Worker && !store.is_shared() {
+        anyhow::bail!("`runbox worker` needs a PostgreSQL database shared with `runbox serve` (--database-url postgres://…)");
+    }
+    if role == Role::Serve {
+        let configured = settings.api_key.as_ref().map(|k| k.expose());
+        if let Some(key) =
+            runbox_api::admin::ensure_bootstrap_key(store.as_ref(), configured).await?
+        {
+            eprintln!("runbox: no API key existed, so an admin key was created. It is shown only this once:\n\n    {key}\n");
+        }
+    }
+    let sandbox = Sandbox::new(sandbox_config(&settings)?);
+    match sandbox.warm_up().await {
+        Ok(report) => tracing::info!(layers = ?report.layers, "sandbox ready"),
+        Err(err) => {
+            tracing::error!(error = %err, "the sandbox cannot be set up on this host: every execution will fail until this is fixed")
+        }
+    }
+    let engine = Engine::start(
+        store.clone(),
+        sandbox,
+        Runners::new(&settings.sandbox.python),
+        engine_config(&settings, role),
+    )
+    .await?;
+    let shutdown = CancellationToken::new();
+    let policy = OutboundPolicy::new(settings.http_allow.clone());
+    let renderer = Arc::new(runbox_api::python::WebhookEnvelope {
+        pid: std::process::id(),
+        build_number: VERSION.to_owned(),
+    });
+    let webhook_settings = runbox_webhooks::WebhookSettings {
+        secret: settings.webhook_secret.clone(),
+        ..Default::default()
+    };
+    let dispatcher = runbox_webhooks::Dispatcher {
+        store: store.clone(),
+        policy: policy.clone(),
+        renderer,
+        node: engine.node().clone(),
+        settings: webhook_settings,
+    };
+    let webhooks = runbox_webhooks::spawn(dispatcher, shutdown.clone())
+        .context("cannot start webhook delivery")?;
+    tokio::spawn(wait_for_signal(shutdown.clone()));
+    let grace = settings.shutdown_grace;
+    let stopper = {
+        let engine = engine.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            engine.shutdown(grace).await;
+        })
+    };
+    if role == Role::Serve {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let address = listener.local_addr()?;
+        let api_settings = runbox_api::ApiSettings {
+            max_body_bytes: usize::try_from(settings.limits.max_body_bytes).unwrap_or(usize::MAX),
+            max_queue_length: settings.limits.max_queue_length,
+            version: VERSION.to_owned(),
+        };
+        let state = runbox_api::AppState::new(engine.clone(), policy, api_settings);
+        eprintln!("listening on http://{address}");
+        let server = runbox_api::serve(listener, state, shutdown.clone().cancelled_owned());
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => result.context("HTTP server failed")?,
+            // After a stop signal, in-flight requests get the grace period
+            // plus time for killed runs to be recorded, then we leave anyway.
+            _ = async { shutdown.cancelled().await; tokio::time::sleep(grace + Duration::from_secs(15)).await } => {
+                tracing::warn!("in-flight requests still open after the grace period; exiting");
+            }
+        }
+    } else {
+        tracing::info!("worker started");
+        shutdown.cancelled().await;
+    }
+    let _ = stopper.await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), webhooks).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("stop requested: no new requests; running executions get the grace period");
+    shutdown.cancel();
+}
+
+fn sandbox_limits(settings: &Settings) -> Limits {
+    let s = &settings.sandbox;
+    Limits {
+        memory_mb: s.memory_mb,
+        pids: s.pids,
+        scratch_mb: s.scratch_mb,
+        file_size_mb: s.file_size_mb,
+        open_files: s.open_files,
+        cpu_secs: 3600,
+    }
+}
+
+fn sandbox_config(settings: &Settings) -> anyhow::Result<SandboxConfig> {
+    let program = std::env::current_exe().context("cannot find the runbox executable")?;
+    // runbox's own files must never be visible inside the sandbox, even if
+    // they live under a directory it shows read-only (e.g. /etc/runbox).
+    let mut hidden: Vec<PathBuf> = vec![settings.data_dir.clone()];
+    hidden.extend(settings.config_file.clone());
+    if let Some(path) = settings.database_url.strip_prefix("sqlite://") {
+        hidden.push(PathBuf::from(path));
+    }
+    let hidden = hidden
+        .into_iter()
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+        .collect();
+    Ok(SandboxConfig {
+        slots: settings.limits.workers,
+        launcher_program: program,
+        launcher_args: vec![runbox_sandbox::launcher::SUBCOMMAND.into()],
+        uid_base: settings.sandbox.uid_base,
+        read_only: SandboxConfig::default_read_only(),
+        hidden,
+        default_limits: sandbox_limits(settings),
+        output_limit: usize::try_from(settings.limits.output_limit).unwrap_or(usize::MAX),
+        kill_grace: Duration::from_secs(2),
+    })
+}
+
+fn engine_config(settings: &Settings, role: Role) -> EngineConfig {
+    EngineConfig {
+        workers: settings.limits.workers,
+        max_concurrent_per_user: settings.limits.max_concurrent_per_user,
+        max_queue_length: settings.limits.max_queue_length,
+        limits: sandbox_limits(settings),
+        execute: role == Role::Worker || settings.node_workers,
+        lease: Duration::from_secs(30),
+        poll_interval: Duration::from_secs(1),
+    }
+}

@@ -1,0 +1,224 @@
+//! Starts the real `runbox serve` on port 0 in a temporary data directory
+//! and talks HTTP to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const ADMIN_KEY: &str = "rbx_test_admin_key_0123456789abcdef";
+
+pub struct Server {
+    pub base: String,
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    log: Arc<Mutex<String>>,
+    env: Vec<(String, String)>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+#[derive(Default, Clone)]
+pub struct Options {
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+}
+
+impl Options {
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.env.push((key.to_owned(), value.into()));
+        self
+    }
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Self::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data_dir = tmp.path().join("data");
+        let mut env = vec![("RUNBOX_API_KEY".to_owned(), ADMIN_KEY.to_owned())];
+        env.extend(options.env);
+        let mut server = Server {
+            base: String::new(),
+            data_dir,
+            child: None,
+            log: Arc::default(),
+            env,
+            _tmp: Some(tmp),
+        };
+        server.spawn(&options.args);
+        server
+    }
+
+    fn spawn(&mut self, args: &[String]) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbox"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(&self.data_dir);
+        cmd.args(args);
+        cmd.env_remove("RUST_LOG").env("RUST_LOG", "info,sqlx=warn");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn runbox");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(addr.to_owned());
+                }
+                if let Ok(mut log) = log.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => self.base = addr,
+            Err(_) => panic!("runbox did not start:\n{}", self.log()),
+        }
+        self.child = Some(child);
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// kill -9: no chance to clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        // SAFETY: plain kill(2) on our own child.
+        unsafe {
+            libc_kill(child.id() as i32, 15);
+        }
+        child.wait().expect("wait")
+    }
+
+    /// Starts a new process on the same data directory.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn(&[]);
+    }
+
+    pub fn data_path(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client")
+}
+
+/// POST JSON with the admin key; returns status and parsed body.
+pub async fn post(server: &Server, path: &str, body: Value) -> (u16, Value) {
+    post_as(server, ADMIN_KEY, path, body).await
+}
+
+pub async fn post_as(server: &Server, key: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = client()
+        .post(server.url(path))
+        .header("x-api-key", key)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+pub async fn get_as(server: &Server, key: &str, path: &str) -> (u16, Value) {
+    let response = client()
+        .get(server.url(path))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Runs Python code synchronously.
+pub async fn python(server: &Server, code: &str) -> (u16, Value) {
+    post(
+        server,
+        "/v1/code/execute/python",
+        serde_json::json!({ "code": code }),
+    )
+    .await
+}
+
+/// Creates a non-admin user key through the admin API.
+pub async fn user_key(server: &Server, user: &str) -> String {
+    let (status, body) = post(
+        server,
+        "/admin/api-keys",
+        serde_json::json!({ "user": user }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["key"].as_str().expect("key").to_owned()
+}
+
+/// Polls until `check` holds or the deadline passes.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

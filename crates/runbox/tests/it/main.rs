@@ -1,0 +1,12 @@
+//! runbox's integration tests: one binary (linked once), each module a
+//! feature, every test against a real `runbox serve` process.
+
+mod harness;
+
+mod auth;
+mod concurrency;
+mod python_api;
+mod restart;
+mod sandbox;
+mod toolkit;
+mod webhooks;

@@ -1,0 +1,121 @@
+//! kill -9 with executions running and queued: on restart the running ones
+//! are failed as interrupted, the queued ones complete, nothing is lost;
+//! SIGTERM drains gracefully and exits 0.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::harness::{eventually, post, python, Options, Server};
+
+async fn submit(server: &Server, code: &str) -> Value {
+    let (status, body) = post(
+        server,
+        "/v1/code/execute/python",
+        json!({"code": code, "webhook_url": "http://127.0.0.1:9/unused"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    body["job_id"].clone()
+}
+
+async fn job(server: &Server, id: &Value) -> Value {
+    let (status, body) = post(server, "/v1/toolkit/job/status", json!({"job_id": id})).await;
+    assert_eq!(status, 200, "{body}");
+    body["response"].clone()
+}
+
+#[tokio::test]
+async fn kill_9_then_restart_interrupts_running_and_runs_queued() {
+    let mut server = Server::start_with(
+        Options::default()
+            .env("RUNBOX_WORKERS", "2")
+            .env("RUNBOX_HTTP_ALLOW", "127.0.0.1"),
+    );
+    let (_, finished) = python(&server, "print('before the crash')").await;
+    let running: Vec<Value> = vec![
+        submit(&server, "import time\ntime.sleep(4242)").await,
+        submit(&server, "import time\ntime.sleep(4242)").await,
+    ];
+    for id in &running {
+        eventually("running", Duration::from_secs(15), || async {
+            job(&server, id).await["job_status"] == "running"
+        })
+        .await;
+    }
+    let queued: Vec<Value> = vec![
+        submit(&server, "print('queued 1')").await,
+        submit(&server, "print('queued 2')").await,
+    ];
+    for id in &queued {
+        assert_eq!(job(&server, id).await["job_status"], "queued");
+    }
+    server.kill9();
+    // The sandboxed processes die with their launcher.
+    eventually(
+        "sandbox processes gone",
+        Duration::from_secs(10),
+        || async {
+            let out = std::process::Command::new("pgrep")
+                .arg("-f")
+                .arg("sleep 4242")
+                .output();
+            out.map(|o| o.stdout.is_empty()).unwrap_or(false)
+        },
+    )
+    .await;
+    server.restart();
+    for id in &running {
+        let status = job(&server, id).await;
+        assert_eq!(status["job_status"], "failed", "{status}");
+        let envelope = &status["response"];
+        assert_eq!(envelope["code"], 500);
+        assert!(
+            envelope["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("interrupted")),
+            "{envelope}"
+        );
+    }
+    for (i, id) in queued.iter().enumerate() {
+        eventually("queued job done", Duration::from_secs(20), || async {
+            job(&server, id).await["job_status"] == "done"
+        })
+        .await;
+        let status = job(&server, id).await;
+        assert_eq!(
+            status["response"]["response"]["stdout"],
+            format!("queued {}\n", i + 1)
+        );
+    }
+    let before = job(&server, &finished["job_id"]).await;
+    assert_eq!(
+        before["response"]["response"]["stdout"], "before the crash\n",
+        "finished results survive"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_running_executions_finish_then_exits_0() {
+    let mut server = Server::start_with(Options::default().env("RUNBOX_SHUTDOWN_GRACE_SECS", "10"));
+    let url = server.url("/v1/code/execute/python");
+    let request = tokio::spawn(async move {
+        crate::harness::client()
+            .post(url)
+            .header("x-api-key", crate::harness::ADMIN_KEY)
+            .json(&json!({"code": "import time\ntime.sleep(1)\nprint('finished in time')"}))
+            .send()
+            .await
+            .expect("send")
+            .json::<Value>()
+            .await
+            .expect("json")
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("join");
+    assert!(status.success(), "exit status {status:?}");
+    let body = request.await.expect("join");
+    assert_eq!(body["response"]["stdout"], "finished in time\n");
+}
