@@ -71,13 +71,13 @@ pub enum KeysAction {
 #[derive(Args, Debug, Clone)]
 pub struct Common {
     /// Directory for the SQLite database and run scratch space.
-    #[arg(long, env = vars::DATA_DIR)]
+    #[arg(long, global = true, env = vars::DATA_DIR)]
     pub data_dir: Option<PathBuf>,
     /// `sqlite://PATH` (default: inside the data directory) or `postgres://…`.
-    #[arg(long, env = vars::DATABASE_URL)]
+    #[arg(long, global = true, env = vars::DATABASE_URL)]
     pub database_url: Option<String>,
     /// TOML configuration file.
-    #[arg(long, env = vars::CONFIG)]
+    #[arg(long, global = true, env = vars::CONFIG)]
     pub config: Option<PathBuf>,
 }
 

@@ -36,6 +36,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
             if info.backend != "sqlite" {
                 body["database_version"] = json!(info.version);
             }
+            if let Some(report) = state.engine.sandbox().layer_report() {
+                body["sandbox"] = json!({ "layers": report.layers, "warnings": report.warnings });
+            }
             (StatusCode::OK, Json(body)).into_response()
         }
         Ok(Err(err)) => degraded(backend, uptime, version, &err.to_string()),

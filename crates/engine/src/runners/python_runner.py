@@ -5,13 +5,14 @@ Runs /runbox/main.py the way `python3 -c` would, except that a top-level
 error line) is reported as one JSON document on a channel of its own (fd 3),
 never mixed with the program's stdout.
 """
-import ast
-import json
 import os
 import sys
-import traceback
 
 RUNNER_FILE = __file__
+
+# `ast`, `json` and `traceback` cost several milliseconds to import, more
+# than the rest of a short run: they are imported only when needed (code
+# with a top-level `return`, a result to encode, an exception to print).
 
 
 class _Return(BaseException):
@@ -22,25 +23,49 @@ class _Return(BaseException):
         self.value = value
 
 
-class _TopLevelReturns(ast.NodeTransformer):
-    """Turns `return` statements of the module body (not of functions,
-    classes or lambdas) into `raise __runbox_return__(value)`."""
+def _compile_with_returns(source):
+    """Compiles code whose module body uses `return`: each such statement
+    (not those of functions, classes or lambdas) becomes
+    `raise __runbox_return__(value)`."""
+    import ast
 
-    def _leave(self, node):
-        return node
+    class TopLevelReturns(ast.NodeTransformer):
+        def _leave(self, node):
+            return node
 
-    visit_FunctionDef = _leave
-    visit_AsyncFunctionDef = _leave
-    visit_ClassDef = _leave
-    visit_Lambda = _leave
+        visit_FunctionDef = _leave
+        visit_AsyncFunctionDef = _leave
+        visit_ClassDef = _leave
+        visit_Lambda = _leave
 
-    def visit_Return(self, node):
-        value = node.value if node.value is not None else ast.Constant(value=None)
-        call = ast.Call(func=ast.Name(id="__runbox_return__", ctx=ast.Load()), args=[value], keywords=[])
-        return ast.copy_location(ast.Raise(exc=call, cause=None), node)
+        def visit_Return(self, node):
+            value = node.value if node.value is not None else ast.Constant(value=None)
+            call = ast.Call(func=ast.Name(id="__runbox_return__", ctx=ast.Load()), args=[value], keywords=[])
+            return ast.copy_location(ast.Raise(exc=call, cause=None), node)
+
+    tree = ast.parse(source, "<string>", "exec")
+    tree = ast.fix_missing_locations(TopLevelReturns().visit(tree))
+    return compile(tree, "<string>", "exec")
+
+
+def _compile(source):
+    try:
+        return compile(source, "<string>", "exec")
+    except SyntaxError as exc:
+        if exc.msg != "'return' outside function":
+            raise
+    return _compile_with_returns(source)
+
+
+def _print_exception(exc, tb):
+    import traceback
+
+    traceback.print_exception(type(exc), exc, tb)
 
 
 def _error_line(exc):
+    import traceback
+
     lines = traceback.format_exception_only(type(exc), exc)
     return lines[-1].strip() if lines else type(exc).__name__
 
@@ -54,6 +79,10 @@ def _user_traceback(exc):
 
 
 def _encode(value):
+    if value is None:
+        return "null"
+    import json
+
     try:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError, OverflowError):
@@ -74,11 +103,9 @@ def main():
     error = None
     exit_code = 0
     try:
-        tree = ast.parse(source, "<string>", "exec")
-        tree = ast.fix_missing_locations(_TopLevelReturns().visit(tree))
-        code = compile(tree, "<string>", "exec")
+        code = _compile(source)
     except (SyntaxError, ValueError) as exc:
-        traceback.print_exception(type(exc), exc, None)
+        _print_exception(exc, None)
         error, exit_code = _error_line(exc), 1
     else:
         namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__runbox_return__": _Return}
@@ -95,7 +122,7 @@ def main():
                 print(exc.code, file=sys.stderr)
                 exit_code = 1
         except BaseException as exc:
-            traceback.print_exception(type(exc), exc, _user_traceback(exc))
+            _print_exception(exc, _user_traceback(exc))
             error, exit_code = _error_line(exc), 1
     try:
         sys.stdout.flush()
@@ -103,7 +130,8 @@ def main():
     except Exception:
         pass
     exit_code &= 0xFF
-    channel.write('{"result":%s,"error":%s,"exit_code":%d}' % (_encode(result), json.dumps(error), exit_code))
+    error_json = "null" if error is None else _encode(error)
+    channel.write('{"result":%s,"error":%s,"exit_code":%d}' % (_encode(result), error_json, exit_code))
     channel.close()
     sys.exit(exit_code)
 

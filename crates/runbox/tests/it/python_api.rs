@@ -135,7 +135,7 @@ async fn timeout_is_408() {
     let (status, body) = post(
         &server,
         "/v1/code/execute/python",
-        json!({"code": "import time\nprint('start', flush=True)\ntime.sleep(30)", "timeout": 1}),
+        json!({"code": "import subprocess, time\nsubprocess.Popen(['sleep', '4711.5'])\nprint('start', flush=True)\ntime.sleep(30)", "timeout": 1}),
     )
     .await;
     assert_eq!(status, 408, "{body}");
@@ -147,6 +147,15 @@ async fn timeout_is_408() {
     );
     assert_eq!(body["response"], Value::Null);
     assert!(started.elapsed().as_secs() < 10);
+    let survivors = std::process::Command::new("pgrep")
+        .arg("-f")
+        .arg("sleep 4711.5")
+        .output()
+        .expect("pgrep");
+    assert!(
+        survivors.stdout.is_empty(),
+        "a process of the timed-out run survived"
+    );
 }
 
 #[tokio::test]

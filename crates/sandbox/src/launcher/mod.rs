@@ -75,11 +75,9 @@ fn serve(sock: &OwnedFd) -> Result<(), String> {
         }
     };
     let mut slot = slot;
-    let mut layers = vec!["network namespace with loopback only".to_owned()];
-    layers.extend(slot.cgroups.describe());
     let ready = FromLauncher::Ready {
-        layers,
-        warnings: slot.cgroups.warnings.clone(),
+        layers: describe_layers(&slot),
+        warnings: layer_warnings(&slot),
     };
     send(fd, &ready, &[]).map_err(|e| e.to_string())?;
     loop {
@@ -93,6 +91,51 @@ fn serve(sock: &OwnedFd) -> Result<(), String> {
             Some((ToLauncher::Kill { .. }, _)) | Some((ToLauncher::Setup(_), _)) => {}
         }
     }
+}
+
+/// What this slot enforces, for logs and the health check.
+fn describe_layers(slot: &Slot) -> Vec<String> {
+    let mut layers: Vec<String> = [
+        "user, PID, mount, IPC and UTS namespaces per run",
+        "network namespace with loopback only",
+        "private read-only root, size-limited /work and /tmp",
+        "uid 1000 without capabilities, no_new_privs",
+        "seccomp deny list",
+        "rlimits (processes, files, file size, CPU)",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if let Some(abi) = landlock_abi() {
+        layers.push(format!("landlock (kernel ABI {abi})"));
+    }
+    layers.extend(slot.cgroups.describe());
+    layers
+}
+
+fn layer_warnings(slot: &Slot) -> Vec<String> {
+    let mut warnings = slot.cgroups.warnings.clone();
+    if landlock_abi().is_none() {
+        warnings.push(
+            "landlock is not available: the private root is the only filesystem layer".to_owned(),
+        );
+    }
+    warnings
+}
+
+/// The Landlock ABI version the kernel offers, if any.
+fn landlock_abi() -> Option<i64> {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with a null attribute and size 0 this call only reports the
+    // ABI version; it touches no memory.
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    (abi > 0).then_some(abi)
 }
 
 fn prepare(setup: LauncherSetup) -> Result<Slot, String> {

@@ -1,0 +1,143 @@
+//! Benchmarks a real `runbox serve` end to end, over HTTP, next to the bare
+//! alternative on the same machine.
+//!
+//! ```text
+//! cargo build --release
+//! cargo run --release -p runbox-bench -- latency --runs 200
+//! cargo run --release -p runbox-bench -- throughput --jobs 200 --clients 16
+//! ```
+
+mod server;
+mod stats;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use server::BenchServer;
+use stats::Summary;
+
+#[derive(Parser)]
+#[command(about = "End-to-end benchmarks of runbox")]
+struct Cli {
+    /// The runbox binary (default: `runbox` next to this executable).
+    #[arg(long, global = true)]
+    binary: Option<std::path::PathBuf>,
+    /// Extra environment for the server, `NAME=VALUE`, repeatable.
+    #[arg(long = "server-env", global = true)]
+    server_env: Vec<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sequential latency of `print('hi')` through the API vs bare `python3 -c`.
+    Latency {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
+    /// Jobs per second with many clients submitting short snippets.
+    Throughput {
+        #[arg(long, default_value_t = 200)]
+        jobs: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let server = BenchServer::start(cli.binary.as_deref(), &cli.server_env)?;
+    match cli.command {
+        Command::Latency { runs } => latency(&server, runs).await,
+        Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,
+    }
+}
+
+async fn latency(server: &BenchServer, runs: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for _ in 0..10 {
+        server.python(&client, "print('hi')").await?;
+    }
+    let mut api = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let body = server.python(&client, "print('hi')").await?;
+        api.push(started.elapsed());
+        anyhow::ensure!(
+            body["response"]["stdout"] == "hi\n",
+            "unexpected reply {body}"
+        );
+    }
+    let mut bare = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let out = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "print('hi')"])
+            .output()
+            .context("python3")?;
+        bare.push(started.elapsed());
+        anyhow::ensure!(out.stdout == b"hi\n", "bare python3 failed");
+    }
+    println!("print('hi'), {runs} sequential runs each");
+    println!("{}", Summary::header());
+    println!(
+        "{}",
+        Summary::of("runbox API (HTTP, sandbox, SQLite)", &mut api).row()
+    );
+    println!(
+        "{}",
+        Summary::of("bare python3 -c (no sandbox)", &mut bare).row()
+    );
+    Ok(())
+}
+
+async fn throughput(server: &BenchServer, jobs: usize, clients: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let client = client.clone();
+        let next = next.clone();
+        let url = server.url("/v1/code/execute/python");
+        let key = server.key.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < jobs {
+                let t = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("x-api-key", &key)
+                    .json(&json!({"code": "print('hi')"}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "status {}",
+                    response.status()
+                );
+                latencies.push(t.elapsed());
+            }
+            Ok::<Vec<Duration>, anyhow::Error>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    println!("{jobs} jobs of print('hi'), {clients} concurrent clients");
+    println!(
+        "total {:.2} s, {:.1} jobs/s",
+        elapsed.as_secs_f64(),
+        jobs as f64 / elapsed.as_secs_f64()
+    );
+    println!("{}", Summary::header());
+    println!("{}", Summary::of("request latency", &mut all).row());
+    Ok(())
+}
