@@ -9,6 +9,7 @@
 //! method here, in one transaction, and is announced on [`Store::events`]
 //! only after it committed.
 
+mod catalog;
 mod error;
 mod events;
 mod executions;
@@ -18,6 +19,7 @@ mod webhooks;
 
 use std::sync::Arc;
 
+pub use catalog::{CatalogItem, CatalogStore, NewCatalogItem};
 pub use error::StoreError;
 pub use events::StoreEvent;
 pub use executions::{
@@ -38,7 +40,9 @@ pub struct DatabaseInfo {
 
 /// Everything runbox keeps. One trait object per process.
 #[async_trait::async_trait]
-pub trait Store: KeyStore + ExecutionStore + WebhookStore + Send + Sync + 'static {
+pub trait Store:
+    KeyStore + ExecutionStore + WebhookStore + CatalogStore + Send + Sync + 'static
+{
     /// Subscribes to committed changes. A receiver that lags loses events
     /// (and is told so); listeners must re-read state after a lag.
     fn events(&self) -> tokio::sync::broadcast::Receiver<StoreEvent>;

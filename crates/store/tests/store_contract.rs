@@ -55,6 +55,9 @@ mod sqlite {
         webhook_limit,
         keys,
         events,
+        catalog_crud,
+        catalog_numbers_are_ids_and_never_reused,
+        schedule_ticks_are_claimed_once,
     );
 
     #[tokio::test]

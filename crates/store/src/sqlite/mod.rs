@@ -7,6 +7,7 @@
 //! a lock upgrade; plain reads use a separate small pool and, thanks to WAL,
 //! never wait for the writer.
 
+mod catalog;
 mod executions;
 mod keys;
 mod output;

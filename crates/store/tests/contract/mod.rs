@@ -2,11 +2,13 @@
 //! each taking a fresh, empty store, plus the helpers they share. Only
 //! `Arc<dyn Store>` is used here, never a backend type.
 
+mod catalog;
 mod lifecycle;
 mod listing;
 mod outbox;
 mod queue;
 
+pub use catalog::*;
 pub use lifecycle::*;
 pub use listing::*;
 pub use outbox::*;
