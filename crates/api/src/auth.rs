@@ -74,8 +74,9 @@ pub async fn verify(state: &AppState, key: &str) -> Option<Caller> {
     }
 }
 
-/// A dialect's reply to a request without a valid key.
-pub type Unauthorized = fn() -> Response;
+/// A dialect's reply to a request without a valid key (it may localize
+/// the message from the request headers).
+pub type Unauthorized = fn(&HeaderMap) -> Response;
 
 /// Middleware: rejects requests without a valid key using the dialect's
 /// 401 body; otherwise stores the [`Caller`] in the request extensions.
@@ -93,7 +94,7 @@ pub async fn require_key(
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        None => unauthorized(),
+        None => unauthorized(request.headers()),
     }
 }
 

@@ -1,12 +1,17 @@
 //! Unknown routes and wrong methods get JSON, in the error shape of the
 //! dialect whose path prefix they share.
 
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-pub async fn not_found(uri: Uri) -> Response {
+use crate::buttons::reply::{ApiError, Code, Lang};
+
+pub async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::new(Code::NotFound).render(Lang::from_headers(&headers));
+    }
     shaped(uri.path(), StatusCode::NOT_FOUND, "Not Found")
 }
 

@@ -4,6 +4,7 @@
 //! JSON response shapes.
 //!
 //! - [`python`]: `/v1/code/execute/python` and the NCA toolkit job routes;
+//! - [`buttons`]: `/api/v1/buttons`, `/api/v1/execute`, `/api/v1/executions`;
 //! - [`admin`]: `/admin/health` and API key management;
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
@@ -12,6 +13,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod buttons;
 mod fallback;
 pub mod keys;
 pub mod python;
@@ -30,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(admin::routes(state.clone()))
         .merge(python::routes(state.clone()))
+        .merge(buttons::routes(state.clone()))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::disable())

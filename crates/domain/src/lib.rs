@@ -5,6 +5,7 @@
 //! exist: a [`Timeout`] is always within its bounds, an [`ExecutionStatus`]
 //! only moves along the transitions [`ExecutionStatus::can_become`] allows.
 
+mod catalog;
 mod execution;
 mod ids;
 mod job;
@@ -12,6 +13,7 @@ mod limits;
 mod outcome;
 mod time;
 
+pub use catalog::{check_env, AgentSpec, ButtonSpec};
 pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
 pub use job::{AgentJob, AgentRuntime, JobSpec, PythonJob, ShellJob};

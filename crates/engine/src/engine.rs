@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::commands::{CheckFailed, CommandChecker, InvalidCommand};
 use crate::{dispatcher, EngineConfig, Runners};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,7 @@ pub(crate) struct Inner {
     pub stopping: CancellationToken,
     /// Runs killed because the node stops are recorded as interrupted, not canceled.
     pub interrupting: AtomicBool,
+    pub commands: CommandChecker,
 }
 
 impl Inner {
@@ -105,6 +107,7 @@ impl Engine {
             tasks: TaskTracker::new(),
             stopping: CancellationToken::new(),
             interrupting: AtomicBool::new(false),
+            commands: CommandChecker::default(),
         });
         tokio::spawn(dispatcher::listen(inner.clone()));
         if inner.config.execute {
@@ -170,6 +173,18 @@ impl Engine {
             let until = deadline.map_or(tick, |d| d.min(tick));
             wait_for_change(&mut events, id, until).await;
         }
+    }
+
+    /// Checks a shell command against the button rules (`sh -n` runs in
+    /// the sandbox). The outer error means the check itself failed.
+    pub async fn check_command(
+        &self,
+        command: &str,
+    ) -> Result<Result<(), InvalidCommand>, CheckFailed> {
+        self.inner
+            .commands
+            .check(&self.inner.sandbox, &self.inner.config.limits, command)
+            .await
     }
 
     /// Cancels a queued execution, or asks the node running it to stop it.

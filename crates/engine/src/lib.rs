@@ -11,6 +11,7 @@
 //! [`Engine::submit`], [`Engine::wait_for_end`] and [`Engine::cancel`] and
 //! render what they get.
 
+pub mod commands;
 mod config;
 mod dispatcher;
 mod engine;

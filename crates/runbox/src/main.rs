@@ -3,6 +3,7 @@
 //! subcommand is the sandbox's per-slot launcher; it must stay
 //! single-threaded, so it is recognised before any runtime starts.
 
+mod catalog;
 mod cli;
 mod keys;
 mod logging;

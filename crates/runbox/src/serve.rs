@@ -68,6 +68,9 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
         engine_config(&settings, role),
     )
     .await?;
+    if role == Role::Serve {
+        crate::catalog::load_from_config(&settings, &engine).await?;
+    }
     let shutdown = CancellationToken::new();
     let policy = OutboundPolicy::new(settings.http_allow.clone());
     let renderer = Arc::new(runbox_api::python::WebhookEnvelope {

@@ -34,7 +34,7 @@ pub(crate) fn detail(status: StatusCode, detail: impl Into<String>) -> Response 
     (status, Json(json!({ "detail": detail.into() }))).into_response()
 }
 
-pub(crate) fn unauthorized() -> Response {
+pub(crate) fn unauthorized(_headers: &axum::http::HeaderMap) -> Response {
     detail(
         StatusCode::UNAUTHORIZED,
         "Unauthorized: a valid API key is required",

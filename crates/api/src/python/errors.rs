@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::body::BodyError;
 
-pub fn unauthorized() -> Response {
+pub fn unauthorized(_headers: &axum::http::HeaderMap) -> Response {
     (
         StatusCode::UNAUTHORIZED,
         Json(json!({ "message": "Unauthorized" })),

@@ -4,6 +4,7 @@
 mod harness;
 
 mod auth;
+mod buttons;
 mod cli;
 mod concurrency;
 mod python_api;

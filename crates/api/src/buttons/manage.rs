@@ -1,0 +1,331 @@
+//! Button management: create, list, get, update, delete. Everybody may see
+//! and run buttons; only their creator or an admin may change them.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use runbox_domain::{check_env, ButtonSpec, Timeout, Timestamp};
+use runbox_store::{CatalogItem, NewCatalogItem, StoreError};
+use serde_json::{json, Map, Value};
+
+use super::reply::{success, ApiError, Code, Lang};
+use crate::auth::Caller;
+use crate::body::{self, BodyError};
+use crate::AppState;
+
+pub const KIND: &str = "button";
+pub const MAX_TIMEOUT: u32 = 300;
+const FIELDS: [&str; 7] = [
+    "id",
+    "name",
+    "command",
+    "description",
+    "timeout",
+    "icon",
+    "env",
+];
+
+/// The button as the API shows it.
+pub fn render(item: &CatalogItem, spec: &ButtonSpec) -> Value {
+    json!({
+        "id": item.id,
+        "name": spec.name,
+        "description": spec.description,
+        "command": spec.command,
+        "timeout": spec.timeout.secs(),
+        "icon": spec.icon,
+        "env": spec.env,
+        "owner": item.owner.as_str(),
+        "created_at": item.created_at.to_iso(),
+        "updated_at": item.updated_at.to_iso(),
+    })
+}
+
+pub fn spec_of(item: &CatalogItem) -> Result<ButtonSpec, ApiError> {
+    serde_json::from_value(item.body.clone())
+        .map_err(|e| ApiError::internal(&format!("stored button {} is unreadable: {e}", item.id)))
+}
+
+pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, ButtonSpec), ApiError> {
+    let item = state
+        .store
+        .get_item(KIND, id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or(ApiError::new(Code::ButtonNotFound))?;
+    let spec = spec_of(&item)?;
+    Ok((item, spec))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    body: Body,
+) -> Response {
+    match create_button(&state, &caller, body).await {
+        Ok(value) => success(StatusCode::CREATED, value),
+        Err(err) => err.render(lang),
+    }
+}
+
+async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<Value, ApiError> {
+    let object = read_object(state, body).await?;
+    let id = match object.get("id") {
+        None | Some(Value::Null) => {
+            format!("btn_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+        }
+        Some(Value::String(id)) if valid_id(id) => id.clone(),
+        Some(_) => {
+            return Err(ApiError::detail(
+                Code::InvalidRequest,
+                "id must match [a-z0-9_-]{1,64}",
+            ))
+        }
+    };
+    let spec = ButtonSpec {
+        name: required_text(&object, "name", 200)?,
+        command: object
+            .get("command")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::detail(Code::InvalidCommand, "command is required"))?,
+        description: optional_text(&object, "description", 2000)?,
+        timeout: timeout(&object)?.unwrap_or(
+            Timeout::new(i64::from(MAX_TIMEOUT), MAX_TIMEOUT)
+                .map_err(|e| ApiError::internal(&e))?,
+        ),
+        icon: optional_text(&object, "icon", 64)?,
+        env: env(&object)?.unwrap_or_default(),
+    };
+    check_command(state, &spec.command).await?;
+    let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
+    let new = NewCatalogItem {
+        kind: KIND,
+        id: Some(&id),
+        owner: &caller.user,
+        body: &body,
+        now: Timestamp::now(),
+    };
+    match state.store.insert_item(new).await {
+        Ok(item) => Ok(render(&item, &spec)),
+        Err(StoreError::Conflict(_)) => Err(ApiError::new(Code::Conflict)),
+        Err(err) => Err(ApiError::internal(&err)),
+    }
+}
+
+pub async fn list(State(state): State<AppState>, lang: Lang) -> Response {
+    let items = match state.store.list_items(KIND).await {
+        Ok(items) => items,
+        Err(err) => return ApiError::internal(&err).render(lang),
+    };
+    let mut buttons = Vec::with_capacity(items.len());
+    for item in &items {
+        match spec_of(item) {
+            Ok(spec) => buttons.push(render(item, &spec)),
+            Err(err) => return err.render(lang),
+        }
+    }
+    success(StatusCode::OK, Value::Array(buttons))
+}
+
+pub async fn get(State(state): State<AppState>, lang: Lang, Path(id): Path<String>) -> Response {
+    match find(&state, &id).await {
+        Ok((item, spec)) => success(StatusCode::OK, render(&item, &spec)),
+        Err(err) => err.render(lang),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    match update_button(&state, &caller, &id, body).await {
+        Ok(value) => success(StatusCode::OK, value),
+        Err(err) => err.render(lang),
+    }
+}
+
+async fn update_button(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: Body,
+) -> Result<Value, ApiError> {
+    let (item, mut spec) = find(state, id).await?;
+    if !caller.can_change(&item.owner) {
+        return Err(ApiError::new(Code::Forbidden));
+    }
+    let object = read_object(state, body).await?;
+    if object.get("id").is_some_and(|v| v.as_str() != Some(id)) {
+        return Err(ApiError::detail(
+            Code::InvalidRequest,
+            "id cannot be changed",
+        ));
+    }
+    if object.contains_key("name") {
+        spec.name = required_text(&object, "name", 200)?;
+    }
+    if let Some(command) = object.get("command") {
+        let command = command
+            .as_str()
+            .ok_or_else(|| ApiError::detail(Code::InvalidCommand, "command must be a string"))?;
+        check_command(state, command).await?;
+        spec.command = command.to_owned();
+    }
+    if object.contains_key("description") {
+        spec.description = optional_text(&object, "description", 2000)?;
+    }
+    if let Some(timeout) = timeout(&object)? {
+        spec.timeout = timeout;
+    }
+    if object.contains_key("icon") {
+        spec.icon = optional_text(&object, "icon", 64)?;
+    }
+    if let Some(env) = env(&object)? {
+        spec.env = env;
+    }
+    let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
+    let updated = state
+        .store
+        .update_item(KIND, id, &body, Timestamp::now())
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or(ApiError::new(Code::ButtonNotFound))?;
+    Ok(render(&updated, &spec))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let (item, _) = find(&state, &id).await?;
+        if !caller.can_change(&item.owner) {
+            return Err(ApiError::new(Code::Forbidden));
+        }
+        state
+            .store
+            .delete_item(KIND, &id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({ "success": true }))).into_response(),
+        Err(err) => err.render(lang),
+    }
+}
+
+/// Applies the command rules; a failure of the check itself is internal.
+pub async fn check_command(state: &AppState, command: &str) -> Result<(), ApiError> {
+    match state.engine.check_command(command).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(invalid)) => Err(ApiError::detail(Code::InvalidCommand, invalid.to_string())),
+        Err(failed) => Err(ApiError::internal(&failed)),
+    }
+}
+
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>, ApiError> {
+    let value = body::read_json(state, body)
+        .await
+        .map_err(|err| match err {
+            BodyError::TooLarge { .. } => ApiError::new(Code::PayloadTooLarge),
+            other => ApiError::detail(Code::InvalidRequest, other.to_string()),
+        })?;
+    let Value::Object(object) = value else {
+        return Err(ApiError::detail(
+            Code::InvalidRequest,
+            "the body must be a JSON object",
+        ));
+    };
+    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::detail(
+            Code::InvalidRequest,
+            format!("unknown field {unknown:?}"),
+        ));
+    }
+    Ok(object)
+}
+
+fn required_text(object: &Map<String, Value>, field: &str, max: usize) -> Result<String, ApiError> {
+    match object.get(field) {
+        Some(Value::String(text)) if !text.trim().is_empty() && text.chars().count() <= max => {
+            Ok(text.trim().to_owned())
+        }
+        _ => Err(ApiError::detail(
+            Code::InvalidRequest,
+            format!("{field} must be a non-empty string of at most {max} characters"),
+        )),
+    }
+}
+
+fn optional_text(
+    object: &Map<String, Value>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.chars().count() <= max => Ok(Some(text.clone())),
+        _ => Err(ApiError::detail(
+            Code::InvalidRequest,
+            format!("{field} must be a string of at most {max} characters"),
+        )),
+    }
+}
+
+fn timeout(object: &Map<String, Value>) -> Result<Option<Timeout>, ApiError> {
+    match object.get("timeout") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => {
+            let secs = value.as_i64().ok_or_else(|| {
+                ApiError::detail(
+                    Code::InvalidRequest,
+                    "timeout must be an integer number of seconds",
+                )
+            })?;
+            Timeout::new(secs, MAX_TIMEOUT)
+                .map(Some)
+                .map_err(|e| ApiError::detail(Code::InvalidRequest, e.to_string()))
+        }
+    }
+}
+
+fn env(object: &Map<String, Value>) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+    match object.get("env") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => {
+            let mut env = BTreeMap::new();
+            for (name, value) in map {
+                let value = value.as_str().ok_or_else(|| {
+                    ApiError::detail(Code::InvalidRequest, format!("env.{name} must be a string"))
+                })?;
+                env.insert(name.clone(), value.to_owned());
+            }
+            check_env(&env).map_err(|e| ApiError::detail(Code::InvalidRequest, e))?;
+            Ok(Some(env))
+        }
+        Some(_) => Err(ApiError::detail(
+            Code::InvalidRequest,
+            "env must be an object of strings",
+        )),
+    }
+}

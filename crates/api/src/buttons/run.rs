@@ -1,0 +1,285 @@
+//! Running buttons: execute (waiting up to `?wait` seconds), status, cancel
+//! and the caller's history.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Extension;
+use runbox_domain::{
+    Execution, ExecutionId, ExecutionKind, ExecutionStatus, JobSpec, NewExecution, Priority,
+    ShellJob,
+};
+use runbox_engine::SubmitError;
+use runbox_store::{CancelOutcome, ExecutionFilter};
+use serde_json::{json, Value};
+
+use super::manage::{check_command, find};
+use super::reply::{success, ApiError, Code, Lang};
+use crate::auth::Caller;
+use crate::AppState;
+
+const DEFAULT_WAIT: u64 = 10;
+const MAX_WAIT: u64 = 60;
+const LIVE_OUTPUT_CHUNKS: u32 = 100_000;
+
+/// The dialect's word for an execution's state.
+pub fn status_word(execution: &Execution) -> &'static str {
+    match execution.status {
+        ExecutionStatus::Queued => "pending",
+        ExecutionStatus::Running => "running",
+        ExecutionStatus::Succeeded => "completed",
+        ExecutionStatus::Failed => "failed",
+        ExecutionStatus::TimedOut => "timeout",
+        ExecutionStatus::Canceled => "canceled",
+    }
+}
+
+fn status_from_word(word: &str) -> Option<ExecutionStatus> {
+    Some(match word {
+        "pending" => ExecutionStatus::Queued,
+        "running" => ExecutionStatus::Running,
+        "completed" => ExecutionStatus::Succeeded,
+        "failed" => ExecutionStatus::Failed,
+        "timeout" => ExecutionStatus::TimedOut,
+        "canceled" | "cancelled" => ExecutionStatus::Canceled,
+        _ => return None,
+    })
+}
+
+/// `data` for an execution; `live` is the output so far of a running one.
+pub fn execution_data(execution: &Execution, live: Option<String>) -> Value {
+    let outcome = execution.outcome.as_ref();
+    json!({
+        "execution_id": execution.id.as_str(),
+        "button_id": execution.subject,
+        "status": status_word(execution),
+        "output": outcome.map(|o| o.stdout.clone()).or(live),
+        "exit_code": outcome.and_then(|o| o.exit_code),
+        "truncated": outcome.map(|o| o.truncated),
+        "error": outcome.and_then(|o| o.error.clone()),
+        "started_at": execution.started_at.map(|t| t.to_iso()),
+        "completed_at": execution.finished_at.map(|t| t.to_iso()),
+    })
+}
+
+/// The output a running execution has produced so far.
+pub async fn live_output(state: &AppState, execution: &Execution) -> Option<String> {
+    if execution.status != ExecutionStatus::Running {
+        return None;
+    }
+    let chunks = state
+        .store
+        .output_after(&execution.id, 0, LIVE_OUTPUT_CHUNKS)
+        .await
+        .ok()?;
+    let bytes: Vec<u8> = chunks.into_iter().flat_map(|c| c.data).collect();
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn data_of(state: &AppState, execution: &Execution) -> Value {
+    execution_data(execution, live_output(state, execution).await)
+}
+
+/// `POST /api/v1/execute/{buttonId}?wait=SECONDS`.
+pub async fn execute(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Path(button_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match execute_button(&state, caller, &button_id, &query, lang).await {
+        Ok(response) => response,
+        Err(err) => err.render(lang),
+    }
+}
+
+async fn execute_button(
+    state: &AppState,
+    caller: Caller,
+    button_id: &str,
+    query: &HashMap<String, String>,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let wait = match query.get("wait") {
+        None => DEFAULT_WAIT,
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|w| *w <= MAX_WAIT)
+            .ok_or_else(|| {
+                ApiError::detail(
+                    Code::InvalidRequest,
+                    format!("wait must be an integer between 0 and {MAX_WAIT}"),
+                )
+            })?,
+    };
+    let (_, spec) = find(state, button_id).await?;
+    check_command(state, &spec.command).await?;
+    let new = NewExecution {
+        id: ExecutionId::new_uuid(),
+        user: caller.user,
+        priority: Priority::DEFAULT,
+        timeout: spec.timeout,
+        job: JobSpec::Shell(ShellJob {
+            button_id: button_id.to_owned(),
+            command: spec.command,
+            env: spec.env,
+        }),
+        subject: Some(button_id.to_owned()),
+        idempotency: None,
+        webhook_url: None,
+    };
+    let execution = match state.engine.submit(new).await {
+        Ok(enqueued) => enqueued.execution,
+        Err(SubmitError::QueueFull { max }) => {
+            return Err(ApiError::detail(
+                Code::RateLimited,
+                format!("MAX_QUEUE_LENGTH ({max}) reached"),
+            ))
+        }
+        Err(err) => return Err(ApiError::internal(&err)),
+    };
+    let latest = if wait == 0 {
+        execution
+    } else {
+        state
+            .engine
+            .wait_for_end(&execution.id, Some(Duration::from_secs(wait)))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .unwrap_or(execution)
+    };
+    Ok(finished_reply(state, &latest, lang).await)
+}
+
+/// 200 `completed`/`canceled`, 500 EXECUTION_ERROR, 408 TIMEOUT, or 202 while it goes on.
+async fn finished_reply(state: &AppState, execution: &Execution, lang: Lang) -> Response {
+    let data = data_of(state, execution).await;
+    match execution.status {
+        ExecutionStatus::Succeeded | ExecutionStatus::Canceled => success(StatusCode::OK, data),
+        ExecutionStatus::Failed => ApiError::with_data(Code::ExecutionError, data).render(lang),
+        ExecutionStatus::TimedOut => ApiError::with_data(Code::Timeout, data).render(lang),
+        ExecutionStatus::Queued | ExecutionStatus::Running => success(StatusCode::ACCEPTED, data),
+    }
+}
+
+/// `GET /api/v1/execute/{executionId}/status`.
+pub async fn status(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Response {
+    match visible(&state, &caller, &id).await {
+        Ok(execution) => success(StatusCode::OK, data_of(&state, &execution).await),
+        Err(err) => err.render(lang),
+    }
+}
+
+/// `POST /api/v1/execute/{executionId}/cancel`: a queued run is canceled at
+/// once; a running one is stopped (its processes killed) before replying.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let execution = visible(&state, &caller, &id).await?;
+        let latest = match state
+            .engine
+            .cancel(&execution.id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+        {
+            CancelOutcome::Canceled(done) | CancelOutcome::AlreadyFinished(done) => done,
+            CancelOutcome::Requested(running) => state
+                .engine
+                .wait_for_end(&running.id, Some(Duration::from_secs(15)))
+                .await
+                .map_err(|e| ApiError::internal(&e))?
+                .unwrap_or(running),
+            CancelOutcome::NotFound => return Err(ApiError::new(Code::ExecutionNotFound)),
+        };
+        Ok(data_of(&state, &latest).await)
+    }
+    .await;
+    match result {
+        Ok(data) => success(StatusCode::OK, data),
+        Err(err) => err.render(lang),
+    }
+}
+
+/// `GET /api/v1/executions?button_id=&status=&limit=&offset=`: the caller's runs, newest first.
+pub async fn history(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let result: Result<Value, ApiError> = async {
+        let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
+            match query.get(name) {
+                None => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| {
+                        ApiError::detail(
+                            Code::InvalidRequest,
+                            format!("{name} must be an integer between 0 and {max}"),
+                        )
+                    }),
+            }
+        };
+        let statuses = match query.get("status").filter(|s| !s.is_empty()) {
+            None => Vec::new(),
+            Some(word) => vec![status_from_word(word).ok_or_else(|| {
+                ApiError::detail(Code::InvalidRequest, format!("unknown status {word:?}"))
+            })?],
+        };
+        let filter = ExecutionFilter {
+            user: Some(caller.user.clone()),
+            kind: Some(ExecutionKind::Shell),
+            subject: query.get("button_id").filter(|b| !b.is_empty()).cloned(),
+            statuses,
+            limit: number("limit", 50, 1000)?,
+            offset: number("offset", 0, u32::MAX)?,
+            ..ExecutionFilter::default()
+        };
+        let executions = state
+            .store
+            .list_executions(&filter)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let mut items = Vec::with_capacity(executions.len());
+        for execution in &executions {
+            items.push(data_of(&state, execution).await);
+        }
+        Ok(Value::Array(items))
+    }
+    .await;
+    match result {
+        Ok(data) => success(StatusCode::OK, data),
+        Err(err) => err.render(lang),
+    }
+}
+
+/// A shell execution the caller may see, or EXECUTION_NOT_FOUND.
+pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Execution, ApiError> {
+    let found = state
+        .store
+        .get_execution(&ExecutionId::from_raw(id))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    found
+        .filter(|e| e.kind == ExecutionKind::Shell && caller.can_see(e))
+        .ok_or(ApiError::new(Code::ExecutionNotFound))
+}

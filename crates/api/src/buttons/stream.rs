@@ -1,0 +1,156 @@
+//! `GET /api/v1/execute/{executionId}/stream`: Server-Sent Events. `output`
+//! events carry raw chunks as the command produced them (read from the
+//! store, so any node can serve any execution), then exactly one `status`
+//! event carries the final `data` object and the stream ends.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use runbox_domain::ExecutionId;
+use runbox_store::StoreEvent;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::reply::Lang;
+use super::run::{execution_data, visible};
+use crate::auth::Caller;
+use crate::AppState;
+
+const BATCH: u32 = 256;
+
+pub async fn stream(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Response {
+    let execution = match visible(&state, &caller, &id).await {
+        Ok(execution) => execution,
+        Err(err) => return err.render(lang),
+    };
+    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(64);
+    tokio::spawn(pump(state, execution.id, tx));
+    Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Sends stored chunks after a cursor until the execution has ended and
+/// every chunk was sent, then the status. Stops when the client leaves.
+async fn pump(state: AppState, id: ExecutionId, tx: mpsc::Sender<Result<Event, Infallible>>) {
+    // Subscribe first: nothing committed after this point can be missed.
+    let mut events = state.store.events();
+    let mut cursor = 0i64;
+    let mut text = Utf8Carry::default();
+    loop {
+        let ended = match state.store.get_execution(&id).await {
+            Ok(Some(execution)) => execution.status.is_terminal().then_some(execution),
+            _ => return,
+        };
+        loop {
+            let Ok(chunks) = state.store.output_after(&id, cursor, BATCH).await else {
+                return;
+            };
+            let count = chunks.len();
+            for chunk in chunks {
+                cursor = chunk.seq;
+                let piece = text.push(&chunk.data);
+                if !piece.is_empty()
+                    && tx
+                        .send(Ok(Event::default().event("output").data(piece)))
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            if count < BATCH as usize {
+                break;
+            }
+        }
+        if let Some(execution) = ended {
+            let rest = text.finish();
+            if !rest.is_empty() {
+                let _ = tx
+                    .send(Ok(Event::default().event("output").data(rest)))
+                    .await;
+            }
+            let data = execution_data(&execution, None).to_string();
+            let _ = tx
+                .send(Ok(Event::default().event("status").data(data)))
+                .await;
+            return;
+        }
+        if !wait_for_news(&mut events, &id, &tx).await {
+            return;
+        }
+    }
+}
+
+/// Waits for output or a state change of this execution (or a second, in
+/// case an event was lost). False when the client went away.
+async fn wait_for_news(
+    events: &mut broadcast::Receiver<StoreEvent>,
+    id: &ExecutionId,
+    tx: &mpsc::Sender<Result<Event, Infallible>>,
+) -> bool {
+    let tick = tokio::time::sleep(Duration::from_secs(1));
+    tokio::pin!(tick);
+    loop {
+        tokio::select! {
+            _ = &mut tick => return true,
+            _ = tx.closed() => return false,
+            event = events.recv() => match event {
+                Ok(StoreEvent::Output { id: changed, .. }) | Ok(StoreEvent::Changed { id: changed, .. }) if &changed == id => return true,
+                Ok(_) => continue,
+                Err(_) => return true,
+            },
+        }
+    }
+}
+
+/// Chunks may split a UTF-8 character; the split bytes wait for the next
+/// chunk instead of becoming replacement characters.
+#[derive(Default)]
+struct Utf8Carry {
+    pending: Vec<u8>,
+}
+
+impl Utf8Carry {
+    fn push(&mut self, bytes: &[u8]) -> String {
+        self.pending.extend_from_slice(bytes);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let rest = self.pending.split_off(valid);
+        let text = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending = rest;
+        text
+    }
+
+    fn finish(&mut self) -> String {
+        let text = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending.clear();
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Carry;
+
+    #[test]
+    fn split_characters_are_joined() {
+        let mut carry = Utf8Carry::default();
+        let e_acute = "é".as_bytes();
+        assert_eq!(carry.push(&[b'a', e_acute[0]]), "a");
+        assert_eq!(carry.push(&[e_acute[1], b'b']), "éb");
+        assert_eq!(carry.finish(), "");
+    }
+}

@@ -1,0 +1,83 @@
+//! Definitions users save and others run: buttons and agents. Stored as the
+//! body of a catalog item; the dialects shape them for their replies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AgentRuntime, Priority, Timeout};
+
+/// A saved shell command behind a button (seed 000).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ButtonSpec {
+    pub name: String,
+    pub command: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub timeout: Timeout,
+    #[serde(default)]
+    pub icon: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// A registered program taking JSON input and returning a JSON object (seed 004).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub runtime: AgentRuntime,
+    pub priority: Priority,
+    pub timeout: Timeout,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// Checks environment variable names and values a definition adds.
+/// `RUNBOX_EXECUTION_ID` is runbox's own and cannot be overridden.
+pub fn check_env(env: &BTreeMap<String, String>) -> Result<(), String> {
+    for (name, value) in env {
+        let mut chars = name.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.len() <= 128;
+        if !valid {
+            return Err(format!(
+                "environment variable name {name:?} must match [A-Za-z_][A-Za-z0-9_]*"
+            ));
+        }
+        if name == "RUNBOX_EXECUTION_ID" {
+            return Err("RUNBOX_EXECUTION_ID is set by runbox and cannot be defined".to_owned());
+        }
+        if value.contains('\0') {
+            return Err(format!("environment variable {name} contains a NUL byte"));
+        }
+        if value.len() > 32 * 1024 {
+            return Err(format!("environment variable {name} is longer than 32 KiB"));
+        }
+    }
+    if env.len() > 100 {
+        return Err("at most 100 environment variables".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names_are_checked() {
+        let ok: BTreeMap<String, String> =
+            [("GREETING".into(), "hi".into()), ("_x1".into(), "".into())].into();
+        assert!(check_env(&ok).is_ok());
+        for bad in ["1X", "A-B", "", "RUNBOX_EXECUTION_ID"] {
+            let env: BTreeMap<String, String> = [(bad.to_owned(), "v".to_owned())].into();
+            assert!(check_env(&env).is_err(), "{bad}");
+        }
+    }
+}
