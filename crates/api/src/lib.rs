@@ -5,18 +5,22 @@
 //!
 //! - [`python`]: `/v1/code/execute/python` and the NCA toolkit job routes;
 //! - [`buttons`]: `/api/v1/buttons`, `/api/v1/execute`, `/api/v1/executions`;
+//! - [`agents`]: `/agents`, `/executions`;
 //! - [`admin`]: `/admin/health` and API key management;
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
 //! - [`fallback`]: JSON 404/405 for unknown routes, in the nearest dialect's shape.
 
 pub mod admin;
+pub mod agents;
 pub mod auth;
 pub mod body;
 pub mod buttons;
 mod fallback;
+mod fields;
 pub mod keys;
 pub mod python;
+mod sse;
 mod state;
 mod time;
 
@@ -33,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes(state.clone()))
         .merge(python::routes(state.clone()))
         .merge(buttons::routes(state.clone()))
+        .merge(agents::routes(state.clone()))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::disable())

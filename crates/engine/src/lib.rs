@@ -20,4 +20,6 @@ mod runners;
 
 pub use config::EngineConfig;
 pub use engine::{Engine, SubmitError};
-pub use runners::{JobRunner, RunContext, Runners};
+pub use runners::{
+    base_env, interpret, run_snippet, Finished, JobRunner, RunContext, Runners, Snippet, SnippetOutcome,
+};

@@ -1,27 +1,104 @@
-//! Buttons (and later agents) declared in the configuration file are
-//! created or updated in the store at start-up, owned by `admin`. A command
-//! that breaks the button rules stops start-up, naming the button.
+//! Buttons and agents declared in the configuration file are created or
+//! updated in the store at start-up, owned by `admin`. A command that
+//! breaks the command rules stops start-up, naming the button or agent.
+//! Agents without an id are matched by name on later starts.
 
 use anyhow::Context;
 use runbox_config::Settings;
-use runbox_domain::{ButtonSpec, Timestamp, UserName};
+use runbox_domain::{AgentRuntime, AgentSpec, ButtonSpec, Timestamp, UserName};
 use runbox_engine::Engine;
-use runbox_store::{NewCatalogItem, StoreError};
+use runbox_store::{NewCatalogItem, Store, StoreError};
 
 pub async fn load_from_config(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
-    let store = engine.store();
-    let admin = UserName::admin();
-    for button in &settings.buttons {
-        match engine.check_command(&button.command).await {
-            Ok(Ok(())) => {}
-            Ok(Err(invalid)) => anyhow::bail!(
-                "config file: button {:?}: invalid command: {invalid}",
-                button.id
-            ),
-            Err(failed) => {
-                tracing::warn!(button = %button.id, error = %failed, "could not check the command of a configured button")
-            }
+    load_buttons(settings, engine).await?;
+    load_agents(settings, engine).await
+}
+
+async fn check(engine: &Engine, what: &str, command: &str) -> anyhow::Result<()> {
+    match engine.check_command(command).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(invalid)) => anyhow::bail!("config file: {what}: invalid command: {invalid}"),
+        Err(failed) => {
+            tracing::warn!(error = %failed, "could not check the command of {what}");
+            Ok(())
         }
+    }
+}
+
+/// Inserts the item, or replaces the body of the one already there.
+async fn upsert(
+    store: &dyn Store,
+    kind: &str,
+    id: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    let admin = UserName::admin();
+    match store
+        .insert_item(NewCatalogItem {
+            kind,
+            id: Some(id),
+            owner: &admin,
+            body,
+            now,
+        })
+        .await
+    {
+        Ok(_) => Ok(()),
+        // Already there (an earlier start, or another node): the file wins.
+        Err(StoreError::Conflict(_)) => {
+            store
+                .update_item(kind, id, body, now)
+                .await
+                .with_context(|| format!("cannot update configured {kind} {id}"))?;
+            Ok(())
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot store configured {kind} {id}")),
+    }
+}
+
+async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
+    let store = engine.store();
+    let existing = store.list_items(runbox_api::agents::KIND).await?;
+    for agent in &settings.agents {
+        if let AgentRuntime::Command { command } = &agent.runtime {
+            check(engine, &format!("agent {:?}", agent.name), command).await?;
+        }
+        let spec = AgentSpec {
+            name: agent.name.clone(),
+            description: agent.description.clone(),
+            runtime: agent.runtime.clone(),
+            priority: agent.priority,
+            timeout: agent.timeout,
+            env: agent.env.clone(),
+        };
+        let id = match &agent.id {
+            Some(id) => id.clone(),
+            None => existing
+                .iter()
+                .find(|item| {
+                    item.owner == UserName::admin()
+                        && item.body.get("name").and_then(|n| n.as_str())
+                            == Some(agent.name.as_str())
+                })
+                .map(|item| item.id.clone())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        };
+        upsert(
+            store.as_ref(),
+            runbox_api::agents::KIND,
+            &id,
+            &serde_json::to_value(&spec)?,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
+    let store = engine.store();
+    for button in &settings.buttons {
+        check(engine, &format!("button {:?}", button.id), &button.command).await?;
         let spec = ButtonSpec {
             name: button.name.clone(),
             command: button.command.clone(),
@@ -30,26 +107,13 @@ pub async fn load_from_config(settings: &Settings, engine: &Engine) -> anyhow::R
             icon: button.icon.clone(),
             env: button.env.clone(),
         };
-        let body = serde_json::to_value(&spec)?;
-        let now = Timestamp::now();
-        let new = NewCatalogItem {
-            kind: runbox_api::buttons::KIND,
-            id: Some(&button.id),
-            owner: &admin,
-            body: &body,
-            now,
-        };
-        match store.insert_item(new).await {
-            Ok(_) => {}
-            // Already there (an earlier start, or another node): the file wins.
-            Err(StoreError::Conflict(_)) => {
-                store
-                    .update_item(runbox_api::buttons::KIND, &button.id, &body, now)
-                    .await
-                    .context("cannot update a configured button")?;
-            }
-            Err(err) => return Err(err).context("cannot store a configured button"),
-        }
+        upsert(
+            store.as_ref(),
+            runbox_api::buttons::KIND,
+            &button.id,
+            &serde_json::to_value(&spec)?,
+        )
+        .await?;
     }
     Ok(())
 }

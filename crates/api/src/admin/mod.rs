@@ -8,8 +8,7 @@ mod keys;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Router;
 
 use crate::auth;
 use crate::AppState;
@@ -17,7 +16,7 @@ use crate::AppState;
 pub use keys::{ensure_bootstrap_key, issue_key};
 
 pub fn routes(state: AppState) -> Router<AppState> {
-    let unauthorized: auth::Unauthorized = unauthorized;
+    let unauthorized: auth::Unauthorized = crate::agents::reply::unauthorized;
     let protected = Router::new()
         .route("/admin/api-keys", get(keys::list).post(keys::create))
         .route("/admin/api-keys/{prefix}", delete(keys::revoke))
@@ -30,13 +29,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(protected)
 }
 
-pub(crate) fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
-    (status, Json(json!({ "detail": detail.into() }))).into_response()
-}
-
-pub(crate) fn unauthorized(_headers: &axum::http::HeaderMap) -> Response {
-    detail(
-        StatusCode::UNAUTHORIZED,
-        "Unauthorized: a valid API key is required",
-    )
+pub(crate) fn detail(status: StatusCode, text: impl Into<String>) -> Response {
+    crate::agents::reply::detail(status, text).into_response()
 }

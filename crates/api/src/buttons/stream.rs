@@ -3,21 +3,15 @@
 //! store, so any node can serve any execution), then exactly one `status`
 //! event carries the final `data` object and the stream ends.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::extract::{Path, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use runbox_domain::ExecutionId;
-use runbox_store::StoreEvent;
-use tokio::sync::{broadcast, mpsc};
-use tokio_stream::wrappers::ReceiverStream;
 
 use super::reply::Lang;
 use super::run::{execution_data, visible};
 use crate::auth::Caller;
+use crate::sse::{self, Events};
 use crate::AppState;
 
 const BATCH: u32 = 256;
@@ -28,20 +22,15 @@ pub async fn stream(
     lang: Lang,
     Path(id): Path<String>,
 ) -> Response {
-    let execution = match visible(&state, &caller, &id).await {
-        Ok(execution) => execution,
-        Err(err) => return err.render(lang),
-    };
-    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(64);
-    tokio::spawn(pump(state, execution.id, tx));
-    Sse::new(ReceiverStream::new(rx))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    match visible(&state, &caller, &id).await {
+        Ok(execution) => sse::respond(move |tx| pump(state, execution.id, tx)),
+        Err(err) => err.render(lang),
+    }
 }
 
 /// Sends stored chunks after a cursor until the execution has ended and
 /// every chunk was sent, then the status. Stops when the client leaves.
-async fn pump(state: AppState, id: ExecutionId, tx: mpsc::Sender<Result<Event, Infallible>>) {
+async fn pump(state: AppState, id: ExecutionId, tx: Events) {
     // Subscribe first: nothing committed after this point can be missed.
     let mut events = state.store.events();
     let mut cursor = 0i64;
@@ -59,12 +48,7 @@ async fn pump(state: AppState, id: ExecutionId, tx: mpsc::Sender<Result<Event, I
             for chunk in chunks {
                 cursor = chunk.seq;
                 let piece = text.push(&chunk.data);
-                if !piece.is_empty()
-                    && tx
-                        .send(Ok(Event::default().event("output").data(piece)))
-                        .await
-                        .is_err()
-                {
+                if !piece.is_empty() && !sse::send(&tx, "output", piece).await {
                     return;
                 }
             }
@@ -75,40 +59,13 @@ async fn pump(state: AppState, id: ExecutionId, tx: mpsc::Sender<Result<Event, I
         if let Some(execution) = ended {
             let rest = text.finish();
             if !rest.is_empty() {
-                let _ = tx
-                    .send(Ok(Event::default().event("output").data(rest)))
-                    .await;
+                sse::send(&tx, "output", rest).await;
             }
-            let data = execution_data(&execution, None).to_string();
-            let _ = tx
-                .send(Ok(Event::default().event("status").data(data)))
-                .await;
+            sse::send(&tx, "status", execution_data(&execution, None).to_string()).await;
             return;
         }
-        if !wait_for_news(&mut events, &id, &tx).await {
+        if !sse::wait_for_news(&mut events, &id, &tx).await {
             return;
-        }
-    }
-}
-
-/// Waits for output or a state change of this execution (or a second, in
-/// case an event was lost). False when the client went away.
-async fn wait_for_news(
-    events: &mut broadcast::Receiver<StoreEvent>,
-    id: &ExecutionId,
-    tx: &mpsc::Sender<Result<Event, Infallible>>,
-) -> bool {
-    let tick = tokio::time::sleep(Duration::from_secs(1));
-    tokio::pin!(tick);
-    loop {
-        tokio::select! {
-            _ = &mut tick => return true,
-            _ = tx.closed() => return false,
-            event = events.recv() => match event {
-                Ok(StoreEvent::Output { id: changed, .. }) | Ok(StoreEvent::Changed { id: changed, .. }) if &changed == id => return true,
-                Ok(_) => continue,
-                Err(_) => return true,
-            },
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Scenario runs are registered by the workflow crate, which the engine does
 //! not depend on.
 
+mod agent;
 mod python;
 mod shell;
 
@@ -15,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::live_output::LiveOutput;
 
-pub use python::PythonRunner;
+pub use agent::AgentRunner;
+pub use python::{run_snippet, PythonRunner, Snippet, SnippetOutcome};
 pub use shell::ShellRunner;
 
 /// What a runner may use while running one execution.
@@ -62,6 +64,12 @@ impl Runners {
         by_kind.insert(
             ExecutionKind::Python,
             Arc::new(PythonRunner {
+                interpreter: python.clone(),
+            }),
+        );
+        by_kind.insert(
+            ExecutionKind::Agent,
+            Arc::new(AgentRunner {
                 interpreter: python,
             }),
         );
@@ -84,7 +92,7 @@ impl Runners {
 }
 
 /// The environment every sandboxed program starts with.
-pub(crate) fn base_env(execution: &Execution) -> Vec<(String, String)> {
+pub fn base_env(execution: &Execution) -> Vec<(String, String)> {
     vec![
         ("PATH".to_owned(), "/usr/local/bin:/usr/bin:/bin".to_owned()),
         ("HOME".to_owned(), runbox_sandbox::WORK_DIR.to_owned()),
@@ -96,7 +104,7 @@ pub(crate) fn base_env(execution: &Execution) -> Vec<(String, String)> {
 /// The common reading of a finished process: timeout, cancel, memory kill
 /// and exit status become a status and an error line. Runners refine
 /// `result` and `error` from their own protocol afterwards.
-pub(crate) fn interpret(execution: &Execution, run: &RunOutcome, limits: &Limits) -> Finished {
+pub fn interpret(execution: &Execution, run: &RunOutcome, limits: &Limits) -> Finished {
     let mut outcome = Outcome {
         kind: OutcomeKind::Completed,
         exit_code: Some(run.status.code()),

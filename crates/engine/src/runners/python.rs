@@ -1,89 +1,117 @@
 //! Python snippets: `python3` in the sandbox running the embedded runner
 //! (`python_runner.py`), which executes the user's code with top-level
-//! `return` support and reports result and error line on fd 3.
+//! `return` support and reports result and error line on fd 3. Besides the
+//! Python dialect's runner, [`run_snippet`] serves other callers that run
+//! Python (scenario code steps).
+
+use std::time::Duration;
 
 use runbox_domain::{Execution, ExecutionStatus, JobSpec};
-use runbox_sandbox::{RunControl, RunSpec, SandboxFile};
+use runbox_sandbox::{RunControl, RunOutcome, RunSpec, SandboxError, SandboxFile};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{base_env, internal_failure, interpret, Finished, JobRunner, RunContext};
 
-const RUNNER_SOURCE: &str = include_str!("python_runner.py");
+pub(crate) const RUNNER_SOURCE: &str = include_str!("python_runner.py");
 
 pub struct PythonRunner {
     /// Absolute path of `python3` inside the sandbox.
     pub interpreter: String,
 }
 
+/// One piece of Python to run.
+pub struct Snippet<'a> {
+    /// Absolute path of `python3` inside the sandbox.
+    pub interpreter: &'a str,
+    pub code: &'a str,
+    /// When given, the code sees it as the global variable `input`.
+    pub input: Option<&'a Value>,
+    pub env: Vec<(String, String)>,
+    pub timeout: Duration,
+}
+
+/// What a snippet did: the process's outcome, plus the runner's report.
+pub struct SnippetOutcome {
+    pub run: RunOutcome,
+    /// The top-level `return` value (None: the runner reported nothing, e.g.
+    /// the process was killed; `Some(Null)`: no return).
+    pub result: Option<Value>,
+    /// The exception's last traceback line, for failed code.
+    pub error: Option<String>,
+    /// The result was larger than the output limit and was dropped.
+    pub result_truncated: bool,
+}
+
 /// What the runner script reports on its result channel.
 #[derive(Deserialize)]
 struct Report {
-    result: serde_json::Value,
+    result: Value,
     error: Option<String>,
+}
+
+/// Runs a snippet in the sandbox with the context's limits and cancellation.
+pub async fn run_snippet(snippet: Snippet<'_>, ctx: &RunContext) -> Result<SnippetOutcome, SandboxError> {
+    let mut files = vec![
+        SandboxFile { name: "runner.py".into(), contents: RUNNER_SOURCE.into() },
+        SandboxFile { name: "main.py".into(), contents: snippet.code.to_owned() },
+    ];
+    // -I: ignore PYTHON* variables and user site-packages; the runner itself
+    // puts "" on sys.path as `python3 -c` does. -u: output reaches the pipes
+    // as it is written, even if the run is killed.
+    let mut argv = vec![snippet.interpreter.to_owned(), "-I".into(), "-u".into(), "/runbox/runner.py".into()];
+    if let Some(input) = snippet.input {
+        let text = serde_json::to_string(input).map_err(|e| SandboxError::Setup(format!("input: {e}")))?;
+        files.push(SandboxFile { name: "input.json".into(), contents: text });
+        argv.push("input".into());
+    }
+    let spec = RunSpec {
+        argv,
+        env: snippet.env,
+        files,
+        stdin_file: None,
+        limits: ctx.limits.clone(),
+        combined_output: false,
+        result_channel: true,
+    };
+    let control = RunControl { timeout: snippet.timeout, cancel: ctx.cancel.clone(), on_output: None };
+    let run = ctx.sandbox.run(spec, control).await?;
+    let channel = run.result.as_ref();
+    let result_truncated = channel.is_some_and(|r| r.truncated);
+    let report = channel.filter(|r| !r.truncated).and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
+    let (result, error) = match report {
+        Some(report) => (Some(report.result), report.error),
+        None => (None, None),
+    };
+    Ok(SnippetOutcome { run, result, error, result_truncated })
 }
 
 #[async_trait::async_trait]
 impl JobRunner for PythonRunner {
     async fn run(&self, execution: &Execution, ctx: RunContext) -> Finished {
         let JobSpec::Python(job) = &execution.job else {
-            return internal_failure(runbox_sandbox::SandboxError::Setup(
-                "not a Python job".into(),
-            ));
+            return internal_failure(SandboxError::Setup("not a Python job".into()));
         };
-        let spec = RunSpec {
-            // -I: ignore PYTHON* variables and user site-packages; the runner
-            // itself puts "" on sys.path as `python3 -c` does. -u: output
-            // reaches the pipes as it is written, even if the run is killed.
-            argv: vec![
-                self.interpreter.clone(),
-                "-I".into(),
-                "-u".into(),
-                "/runbox/runner.py".into(),
-            ],
+        let snippet = Snippet {
+            interpreter: &self.interpreter,
+            code: &job.code,
+            input: None,
             env: base_env(execution),
-            files: vec![
-                SandboxFile {
-                    name: "runner.py".into(),
-                    contents: RUNNER_SOURCE.into(),
-                },
-                SandboxFile {
-                    name: "main.py".into(),
-                    contents: job.code.clone(),
-                },
-            ],
-            stdin_file: None,
-            limits: ctx.limits.clone(),
-            combined_output: false,
-            result_channel: true,
-        };
-        let control = RunControl {
             timeout: execution.timeout.as_duration(),
-            cancel: ctx.cancel.clone(),
-            on_output: None,
         };
-        let run = match ctx.sandbox.run(spec, control).await {
-            Ok(run) => run,
+        let outcome = match run_snippet(snippet, &ctx).await {
+            Ok(outcome) => outcome,
             Err(err) => return internal_failure(err),
         };
-        let mut finished = interpret(execution, &run, &ctx.limits);
-        let report = run
-            .result
-            .as_ref()
-            .filter(|r| !r.truncated)
-            .and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
-        if let Some(report) = report {
-            if finished.status == ExecutionStatus::Succeeded {
-                finished.outcome.result = Some(report.result);
-            } else if finished.status == ExecutionStatus::Failed && report.error.is_some() {
-                finished.outcome.error = report.error;
+        let mut finished = interpret(execution, &outcome.run, &ctx.limits);
+        match finished.status {
+            ExecutionStatus::Succeeded if outcome.result_truncated => {
+                finished.outcome.result = Some(Value::String("<result too large: over the output limit>".to_owned()));
+                finished.outcome.truncated = true;
             }
-        } else if run.result.as_ref().is_some_and(|r| r.truncated)
-            && finished.status == ExecutionStatus::Succeeded
-        {
-            finished.outcome.result = Some(serde_json::Value::String(
-                "<result too large: over the output limit>".to_owned(),
-            ));
-            finished.outcome.truncated = true;
+            ExecutionStatus::Succeeded => finished.outcome.result = outcome.result,
+            ExecutionStatus::Failed if outcome.error.is_some() => finished.outcome.error = outcome.error,
+            _ => {}
         }
         finished
     }

@@ -1,9 +1,12 @@
 """runbox's Python runner.
 
 Runs /runbox/main.py the way `python3 -c` would, except that a top-level
-`return VALUE` ends the code and makes VALUE the result. The outcome (result,
-error line) is reported as one JSON document on a channel of its own (fd 3),
-never mixed with the program's stdout.
+`return VALUE` ends the code and makes VALUE the result. With the argument
+`input`, the JSON document in /runbox/input.json is the global `input`. With
+the argument `agent`, the code must define `run(input)`, which is then
+called with that document and whose return value is the result.
+The outcome (result, error line) is reported as one JSON document on a
+channel of its own (fd 3), never mixed with the program's stdout.
 """
 import os
 import sys
@@ -92,7 +95,34 @@ def _encode(value):
             return json.dumps("<unrepresentable result>")
 
 
+class _AgentError(Exception):
+    """The agent's code broke the agent protocol (no run(), non-JSON result)."""
+
+
+def _run_agent(namespace):
+    import json
+
+    run = namespace.get("run")
+    if not callable(run):
+        raise _AgentError("the agent code does not define a function run(input)")
+    result = run(_load_input())
+    try:
+        json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError, RecursionError, OverflowError) as exc:
+        raise _AgentError("run() returned a value JSON cannot encode: %s" % exc) from None
+    return result
+
+
+def _load_input():
+    import json
+
+    with open("/runbox/input.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
 def main():
+    agent = sys.argv[1:] == ["agent"]
+    with_input = sys.argv[1:] == ["input"]
     channel = os.fdopen(os.dup(3), "w", encoding="utf-8")  # dup'ed fds are not inherited
     os.close(3)
     with open("/runbox/main.py", encoding="utf-8") as f:
@@ -110,7 +140,14 @@ def main():
     else:
         namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__runbox_return__": _Return}
         try:
+            if with_input:
+                namespace["input"] = _load_input()
             exec(code, namespace)
+            if agent:
+                result = _run_agent(namespace)
+        except _AgentError as exc:
+            print("runbox: %s" % exc, file=sys.stderr)
+            error, exit_code = str(exc), 1
         except _Return as ret:
             result = ret.value
         except SystemExit as exc:

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod agents;
 mod auth;
 mod buttons;
 mod cli;

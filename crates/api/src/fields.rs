@@ -1,0 +1,90 @@
+//! Reading fields of JSON request objects, with plain-text reasons that
+//! each dialect wraps in its own error shape.
+
+use std::collections::BTreeMap;
+
+use runbox_domain::{check_env, Priority, Timeout};
+use serde_json::{Map, Value};
+
+pub type Object = Map<String, Value>;
+
+/// The body as an object whose keys are all in `allowed`.
+pub fn object<'a>(value: &'a Value, allowed: &[&str]) -> Result<&'a Object, String> {
+    let object = value.as_object().ok_or("the body must be a JSON object")?;
+    if let Some(unknown) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!("unknown field {unknown:?}"));
+    }
+    Ok(object)
+}
+
+pub fn required_text(object: &Object, field: &str, max: usize) -> Result<String, String> {
+    match object.get(field) {
+        Some(Value::String(text)) if !text.trim().is_empty() && text.chars().count() <= max => {
+            Ok(text.trim().to_owned())
+        }
+        Some(_) => Err(format!(
+            "{field} must be a non-empty string of at most {max} characters"
+        )),
+        None => Err(format!("{field} is required")),
+    }
+}
+
+pub fn optional_text(object: &Object, field: &str, max: usize) -> Result<Option<String>, String> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.chars().count() <= max => Ok(Some(text.clone())),
+        Some(_) => Err(format!(
+            "{field} must be a string of at most {max} characters"
+        )),
+    }
+}
+
+pub fn timeout(object: &Object, max: u32) -> Result<Option<Timeout>, String> {
+    match object.get("timeout") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => {
+            let secs = integer(value).ok_or("timeout must be an integer number of seconds")?;
+            Timeout::new(secs, max).map(Some).map_err(|e| e.to_string())
+        }
+    }
+}
+
+pub fn priority(object: &Object) -> Result<Option<Priority>, String> {
+    match object.get("priority") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => {
+            let n = integer(value).ok_or("priority must be an integer")?;
+            Priority::new(n).map(Some).map_err(|e| e.to_string())
+        }
+    }
+}
+
+pub fn env(object: &Object) -> Result<Option<BTreeMap<String, String>>, String> {
+    match object.get("env") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => {
+            let mut env = BTreeMap::new();
+            for (name, value) in map {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| format!("env.{name} must be a string"))?;
+                env.insert(name.clone(), value.to_owned());
+            }
+            check_env(&env)?;
+            Ok(Some(env))
+        }
+        Some(_) => Err("env must be an object of strings".to_owned()),
+    }
+}
+
+/// An integer, counting integral floats (`10.0`) but never booleans.
+pub fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                .map(|f| f as i64)
+        }),
+        _ => None,
+    }
+}
