@@ -60,6 +60,8 @@ pub struct Overrides {
     pub sandbox_python: Option<PathBuf>,
     /// `RUNBOX_SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace_secs: Option<u64>,
+    /// `RUNBOX_LEASE_SECS`.
+    pub lease_secs: Option<u64>,
     /// `RUNBOX_SCENARIO_MIN_INTERVAL_SECS`.
     pub scenario_min_interval_secs: Option<u32>,
 }
@@ -128,6 +130,7 @@ impl Overrides {
             sandbox_uid_base: self.sandbox_uid_base.or(lower.sandbox_uid_base),
             sandbox_python: self.sandbox_python.or(lower.sandbox_python),
             shutdown_grace_secs: self.shutdown_grace_secs.or(lower.shutdown_grace_secs),
+            lease_secs: self.lease_secs.or(lower.lease_secs),
             scenario_min_interval_secs: self
                 .scenario_min_interval_secs
                 .or(lower.scenario_min_interval_secs),
@@ -165,6 +168,7 @@ impl Reader {
             vars::SANDBOX_UID_BASE => set(&mut o.sandbox_uid_base, number(value)),
             vars::SANDBOX_PYTHON => set(&mut o.sandbox_python, Ok(PathBuf::from(value))),
             vars::SHUTDOWN_GRACE_SECS => set(&mut o.shutdown_grace_secs, number(value)),
+            vars::LEASE_SECS => set(&mut o.lease_secs, number(value)),
             vars::SCENARIO_MIN_INTERVAL_SECS => {
                 set(&mut o.scenario_min_interval_secs, number(value))
             }

@@ -103,6 +103,7 @@ pub(crate) struct FileConfig {
     pub webhook_secret: Option<Spanned<String>>,
     pub http_allow: Option<Vec<Spanned<String>>>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
+    pub lease_secs: Option<Spanned<i64>>,
     #[serde(default)]
     pub limits: LimitsFile,
     #[serde(default)]

@@ -56,6 +56,11 @@ pub struct Settings {
     /// On SIGINT/SIGTERM, how long running executions may go on before they
     /// are killed and recorded as interrupted.
     pub shutdown_grace: Duration,
+    /// How long a node's claim on a running execution lasts without a
+    /// heartbeat (renewed every third of it). When a node dies, its running
+    /// executions are recorded as interrupted this long after its last
+    /// heartbeat, by any other node.
+    pub lease: Duration,
     /// The shortest interval an `indefinitely` scenario may be scheduled at,
     /// so a scenario cannot monopolise the workers.
     pub scenario_min_interval_secs: u32,
@@ -93,6 +98,7 @@ impl Default for Settings {
             limits: Limits::default(),
             sandbox: SandboxSettings::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            lease: Duration::from_secs(30),
             scenario_min_interval_secs: 1,
             node_workers: true,
             buttons: Vec::new(),

@@ -275,6 +275,12 @@ pub(crate) fn resolve(
         f.shutdown_grace_secs.as_ref(),
         10,
     );
+    let lease_secs = check.number_u64(
+        bound("lease_secs", vars::LEASE_SECS, 2, 3600),
+        overrides.lease_secs,
+        f.lease_secs.as_ref(),
+        30,
+    );
     let scenario_min_interval_secs = check.number_u32(
         bound(
             "scenarios.min_interval_secs",
@@ -302,6 +308,7 @@ pub(crate) fn resolve(
         limits,
         sandbox,
         shutdown_grace: Duration::from_secs(shutdown_grace_secs),
+        lease: Duration::from_secs(lease_secs),
         scenario_min_interval_secs,
         node_workers: overrides.node_workers.unwrap_or(true),
         buttons,

@@ -31,6 +31,7 @@ pub const SANDBOX_OPEN_FILES: &str = "RUNBOX_SANDBOX_OPEN_FILES";
 pub const SANDBOX_UID_BASE: &str = "RUNBOX_SANDBOX_UID_BASE";
 pub const SANDBOX_PYTHON: &str = "RUNBOX_SANDBOX_PYTHON";
 pub const SHUTDOWN_GRACE_SECS: &str = "RUNBOX_SHUTDOWN_GRACE_SECS";
+pub const LEASE_SECS: &str = "RUNBOX_LEASE_SECS";
 pub const SCENARIO_MIN_INTERVAL_SECS: &str = "RUNBOX_SCENARIO_MIN_INTERVAL_SECS";
 
 /// Every variable above, so the binary can warn about a misspelt one
@@ -56,6 +57,7 @@ pub const ALL: &[&str] = &[
     SANDBOX_UID_BASE,
     SANDBOX_PYTHON,
     SHUTDOWN_GRACE_SECS,
+    LEASE_SECS,
     SCENARIO_MIN_INTERVAL_SECS,
 ];
 

@@ -194,7 +194,7 @@ fn engine_config(settings: &Settings, role: Role) -> EngineConfig {
         max_queue_length: settings.limits.max_queue_length,
         limits: sandbox_limits(settings),
         execute: role == Role::Worker || settings.node_workers,
-        lease: Duration::from_secs(30),
+        lease: settings.lease,
         poll_interval: Duration::from_secs(1),
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod executions;
 mod keys;
+mod postgres;
 mod sqlite;
 mod webhooks;
 
@@ -55,15 +56,16 @@ pub trait Store:
 }
 
 /// Opens (creating and migrating if needed) the store behind `url`:
-/// `sqlite://PATH` or `postgres://…`.
+/// `sqlite://PATH` or `postgres://…` / `postgresql://…` (any libpq-style URL
+/// sqlx accepts, e.g. `?options=-c%20search_path%3Dmyschema` to use a schema
+/// other than `public`; the schema must exist).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let store = sqlite::SqliteStore::open(std::path::Path::new(path)).await?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Unsupported(
-            "PostgreSQL support is not built yet".into(),
-        ))
+        let store = postgres::PgStore::open(url).await?;
+        Ok(Arc::new(store))
     } else {
         Err(StoreError::Unsupported(format!(
             "database URL must start with sqlite:// or postgres://, got {url:?}"

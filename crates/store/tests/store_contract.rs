@@ -1,22 +1,62 @@
 //! The behaviour every `Store` backend must show, written against
 //! `Arc<dyn Store>` only. Each test body lives in `contract` and takes a fresh,
-//! empty store; `backend_suite!` instantiates the whole list for one backend
-//! (SQLite here; PostgreSQL can reuse the same list). A few SQLite-only
-//! checks (file permissions, reopening the file) follow at the end.
+//! empty store; `contract_suite!` instantiates the one list of them for a
+//! backend: SQLite here, PostgreSQL in `postgres/` (each test in a schema of
+//! its own, plus checks with two store instances acting as two nodes). A few
+//! SQLite-only checks (file permissions, reopening the file) follow at the end.
 
 mod contract;
 
+/// One `#[tokio::test]` per name, calling `crate::contract::<name>` with the
+/// store `$open()` gives; `$open()` returns `None` to skip (backend absent)
+/// and otherwise a guard to keep until the test ends, and the store.
 macro_rules! backend_suite {
     ($open:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
-                let (_guard, store) = $open().await;
+                let Some((_guard, store)) = $open().await else {
+                    return;
+                };
                 crate::contract::$name(store).await;
             }
         )*
     };
 }
+
+/// The list of contract tests; every backend runs all of them.
+macro_rules! contract_suite {
+    ($open:path) => {
+        backend_suite!(
+            $open;
+            enqueue_get_roundtrip,
+            seq_increases,
+            queue_full,
+            idempotency,
+            concurrent_idempotent_enqueues,
+            claim_order,
+            per_user_running_limit,
+            claim_kinds,
+            concurrent_claims_never_double,
+            finish_only_from_running,
+            cancel,
+            fail_orphans,
+            text_survives_verbatim,
+            list_filters,
+            output,
+            concurrent_output_appends,
+            webhooks,
+            webhook_limit,
+            keys,
+            events,
+            catalog_crud,
+            catalog_numbers_are_ids_and_never_reused,
+            schedule_ticks_are_claimed_once,
+        );
+    };
+}
+
+mod postgres;
 
 // --- SQLite -------------------------------------------------------------
 
@@ -29,36 +69,13 @@ mod sqlite {
             .unwrap()
     }
 
-    pub async fn fresh() -> (tempfile::TempDir, Arc<dyn Store>) {
+    pub async fn fresh() -> Option<(tempfile::TempDir, Arc<dyn Store>)> {
         let dir = tempfile::TempDir::new().unwrap();
         let store = open_at(&dir.path().join("runbox.db")).await;
-        (dir, store)
+        Some((dir, store))
     }
 
-    backend_suite!(
-        fresh;
-        enqueue_get_roundtrip,
-        seq_increases,
-        queue_full,
-        idempotency,
-        concurrent_idempotent_enqueues,
-        claim_order,
-        per_user_running_limit,
-        claim_kinds,
-        concurrent_claims_never_double,
-        finish_only_from_running,
-        cancel,
-        fail_orphans,
-        list_filters,
-        output,
-        webhooks,
-        webhook_limit,
-        keys,
-        events,
-        catalog_crud,
-        catalog_numbers_are_ids_and_never_reused,
-        schedule_ticks_are_claimed_once,
-    );
+    contract_suite!(fresh);
 
     #[tokio::test]
     async fn creates_directory_and_private_file() {

@@ -149,9 +149,9 @@ pub async fn ensure_bootstrap_key(
             Some(_) => {
                 // The prefix belongs to an older key: the configured key wins.
                 store.revoke_key(&prefix).await?;
-                store.insert_key(&admin_record(prefix, hash)).await?;
+                insert_configured(store, prefix, hash).await?;
             }
-            None => store.insert_key(&admin_record(prefix, hash)).await?,
+            None => insert_configured(store, prefix, hash).await?,
         }
         return Ok(None);
     }
@@ -160,6 +160,25 @@ pub async fn ensure_bootstrap_key(
     }
     let (key, _) = issue_key(store, UserName::admin(), true).await?;
     Ok(Some(key))
+}
+
+/// Several nodes starting together all ensure the configured key: losing
+/// the race to insert it is fine as long as the winner stored the same key.
+async fn insert_configured(
+    store: &dyn Store,
+    prefix: String,
+    hash: Vec<u8>,
+) -> Result<(), StoreError> {
+    match store
+        .insert_key(&admin_record(prefix.clone(), hash.clone()))
+        .await
+    {
+        Err(StoreError::Conflict(why)) => match store.key_by_prefix(&prefix).await? {
+            Some(existing) if existing.hash == hash => Ok(()),
+            _ => Err(StoreError::Conflict(why)),
+        },
+        other => other,
+    }
 }
 
 fn admin_record(prefix: String, hash: Vec<u8>) -> ApiKeyRecord {

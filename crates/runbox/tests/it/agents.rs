@@ -459,10 +459,11 @@ async fn agents_are_listed_updated_deleted_and_come_from_the_config_file() {
         "[[agents]]\nname = \"echo\"\nruntime = \"command\"\ncommand = \"cat\"\n",
     )
     .expect("write");
-    let server = Server::start_with(Options {
-        env: vec![],
-        args: vec!["--config".into(), config.display().to_string()],
-    });
+    let server = Server::start_with(
+        Options::default()
+            .arg("--config")
+            .arg(config.display().to_string()),
+    );
     let (_, agents) = get_as(&server, ADMIN_KEY, "/agents").await;
     let echo = agents
         .as_array()

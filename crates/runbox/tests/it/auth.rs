@@ -182,10 +182,8 @@ async fn executions_are_visible_to_their_user_and_admins_only() {
 
 #[tokio::test]
 async fn the_bootstrap_key_is_printed_once() {
-    let mut server = Server::start_with(crate::harness::Options {
-        env: vec![("RUNBOX_API_KEY".into(), String::new())],
-        args: vec![],
-    });
+    let mut server =
+        Server::start_with(crate::harness::Options::default().env("RUNBOX_API_KEY", ""));
     let log = server.log();
     let key = log
         .lines()

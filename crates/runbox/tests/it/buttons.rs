@@ -494,10 +494,11 @@ async fn buttons_from_the_config_file_exist_at_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("runbox.toml");
     std::fs::write(&config, "[[buttons]]\nid = \"hello\"\nname = \"Say hello\"\ncommand = \"echo Hello World\"\ntimeout = 10\n").expect("write");
-    let server = Server::start_with(Options {
-        env: vec![],
-        args: vec!["--config".into(), config.display().to_string()],
-    });
+    let server = Server::start_with(
+        Options::default()
+            .arg("--config")
+            .arg(config.display().to_string()),
+    );
     let (status, body) = execute(&server, "hello", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["output"], "Hello World\n");

@@ -17,18 +17,44 @@ pub struct Server {
     child: Option<Child>,
     log: Arc<Mutex<String>>,
     env: Vec<(String, String)>,
+    args: Vec<String>,
+    role: Role,
     _tmp: Option<tempfile::TempDir>,
+}
+
+/// Which subcommand a test process runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    #[default]
+    Serve,
+    Worker,
 }
 
 #[derive(Default, Clone)]
 pub struct Options {
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
+    pub role: Role,
 }
 
 impl Options {
     pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
         self.env.push((key.to_owned(), value.into()));
+        self
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Use this database instead of the SQLite default.
+    pub fn database(self, url: &str) -> Self {
+        self.arg("--database-url").arg(url)
+    }
+
+    pub fn worker(mut self) -> Self {
+        self.role = Role::Worker;
         self
     }
 }
@@ -49,20 +75,22 @@ impl Server {
             child: None,
             log: Arc::default(),
             env,
+            args: options.args,
+            role: options.role,
             _tmp: Some(tmp),
         };
-        server.spawn(&options.args);
+        server.spawn();
         server
     }
 
-    fn spawn(&mut self, args: &[String]) {
+    fn spawn(&mut self) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbox"));
-        cmd.arg("serve")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--data-dir")
-            .arg(&self.data_dir);
-        cmd.args(args);
+        match self.role {
+            Role::Serve => cmd.arg("serve").arg("--listen").arg("127.0.0.1:0"),
+            Role::Worker => cmd.arg("worker"),
+        };
+        cmd.arg("--data-dir").arg(&self.data_dir);
+        cmd.args(&self.args);
         cmd.env_remove("RUST_LOG").env("RUST_LOG", "info,sqlx=warn");
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -76,6 +104,9 @@ impl Server {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("listening on ") {
                     let _ = tx.send(addr.to_owned());
+                }
+                if line.contains("worker started") {
+                    let _ = tx.send(String::new());
                 }
                 if let Ok(mut log) = log.lock() {
                     log.push_str(&line);
@@ -123,7 +154,7 @@ impl Server {
     /// Starts a new process on the same data directory.
     pub fn restart(&mut self) {
         self.kill9();
-        self.spawn(&[]);
+        self.spawn();
     }
 
     pub fn data_path(&self) -> &Path {
@@ -221,4 +252,81 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards. `None`
+/// (with a loud warning) when PostgreSQL is unreachable on a developer
+/// machine; in CI (`CI=true`) an unreachable PostgreSQL fails the test.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+const PG_ADMIN: &[&str] = &[
+    "-h",
+    "127.0.0.1",
+    "-U",
+    "postgres",
+    "-d",
+    "postgres",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-q",
+    "-c",
+];
+
+fn psql(sql: &str) -> Result<(), String> {
+    let out = Command::new("psql")
+        .args(PG_ADMIN)
+        .arg(sql)
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl PgDatabase {
+    pub fn create() -> Option<PgDatabase> {
+        let name = format!("runbox_it_{}", uuid_hex());
+        match psql(&format!("CREATE DATABASE {name}")) {
+            Ok(()) => Some(PgDatabase {
+                url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                name,
+            }),
+            Err(why) => {
+                let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+                assert!(
+                    !ci,
+                    "PostgreSQL at 127.0.0.1:5432 is unreachable in CI: {why}"
+                );
+                eprintln!("\n!!! SKIPPING PostgreSQL test: PostgreSQL at 127.0.0.1:5432 is unreachable: {why}\n");
+                None
+            }
+        }
+    }
+
+    /// Closes every connection to the database and drops it.
+    pub fn drop_now(&self) -> Result<(), String> {
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = self.drop_now();
+    }
+}
+
+fn uuid_hex() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:x}", nanos, std::process::id())
 }

@@ -8,6 +8,7 @@ mod auth;
 mod buttons;
 mod cli;
 mod concurrency;
+mod multinode;
 mod python_api;
 mod restart;
 mod sandbox;

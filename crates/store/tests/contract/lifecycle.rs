@@ -320,3 +320,31 @@ pub async fn events(store: Arc<dyn Store>) {
         }
     );
 }
+
+/// Job specs and outcomes come back byte for byte, whatever characters a
+/// program printed (NUL included: JSONB, for one, would refuse it).
+pub async fn text_survives_verbatim(store: Arc<dyn Store>) {
+    let job = python("print('\0 é 🦀 \\u0000 \"quoted\"')\n");
+    let e = new_exec("alice", 50, job.clone());
+    enqueue(&store, &e, at(0)).await;
+    store
+        .claim_next(&claim("n1", 5, at(1)))
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = Outcome {
+        stdout: "nul\0byte é 🦀 \\u0000".into(),
+        stderr: "\u{1}\u{7f}\u{fffd}".into(),
+        result: Some(serde_json::json!({"text": "a\0b", "big": 12345678901234i64, "f": 1.5})),
+        ..done("")
+    };
+    let ended = store
+        .finish(&e.id, ExecutionStatus::Failed, &outcome, at(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.outcome.as_ref(), Some(&outcome));
+    let stored = store.get_execution(&e.id).await.unwrap().unwrap();
+    assert_eq!(stored.outcome, Some(outcome));
+    assert_eq!(stored.job, job);
+}

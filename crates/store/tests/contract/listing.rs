@@ -180,3 +180,42 @@ pub async fn output(store: Arc<dyn Store>) {
         .unwrap()
         .is_empty());
 }
+
+/// Appends racing on one execution get distinct, gapless numbers.
+pub async fn concurrent_output_appends(store: Arc<dyn Store>) {
+    let e = new_exec("alice", 50, python("x"));
+    enqueue(&store, &e, at(0)).await;
+    let mut tasks = Vec::new();
+    for t in 0..8u8 {
+        let store = store.clone();
+        let id = e.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lasts = Vec::new();
+            for i in 0..10u8 {
+                let chunks = [
+                    (OutputStream::Stdout, vec![t, i, 0]),
+                    (OutputStream::Stderr, vec![t, i, 1]),
+                ];
+                lasts.push(store.append_output(&id, &chunks, at(1)).await.unwrap());
+            }
+            lasts
+        }));
+    }
+    let mut lasts = Vec::new();
+    for task in tasks {
+        lasts.extend(task.await.unwrap());
+    }
+    lasts.sort();
+    assert_eq!(lasts, (1..=80).map(|n| n * 2).collect::<Vec<i64>>());
+    let all = store.output_after(&e.id, 0, 1000).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        (1..=160).collect::<Vec<i64>>()
+    );
+    // Each append's two chunks stay together and in order.
+    for pair in all.chunks(2) {
+        assert_eq!(pair[0].stream, OutputStream::Stdout);
+        assert_eq!(pair[1].stream, OutputStream::Stderr);
+        assert_eq!(pair[0].data[..2], pair[1].data[..2]);
+    }
+}
