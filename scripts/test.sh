@@ -13,3 +13,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --locked -- --test-threads "${RUNBOX_TEST_THREADS:-4}"
+
+echo "== browser tests"
+# The web dashboard in a real Chromium: `cargo test` above built the debug
+# binary the tests start (RUNBOX_BIN overrides it).
+(cd tests/browser && npm ci --no-audit --no-fund)
+RUNBOX_BIN="${RUNBOX_BIN:-${CARGO_TARGET_DIR:-target}/debug/runbox}" node --test tests/browser/

@@ -23,6 +23,7 @@ pub mod python;
 mod sse;
 mod state;
 mod time;
+pub mod web;
 
 use std::future::Future;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(python::routes(state.clone()))
         .merge(buttons::routes(state.clone()))
         .merge(agents::routes(state.clone()))
+        .merge(web::routes())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -5,6 +5,8 @@
 //! cargo build --release
 //! cargo run --release -p runbox-bench -- latency --runs 200
 //! cargo run --release -p runbox-bench -- throughput --jobs 200 --clients 16
+//! cargo run --release -p runbox-bench -- --database-url postgres://postgres@127.0.0.1/bench \
+//!     --worker-nodes 2 throughput --jobs 200 --clients 16
 //! ```
 
 mod server;
@@ -16,7 +18,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use server::BenchServer;
+use server::{BenchServer, Nodes};
 use stats::Summary;
 
 #[derive(Parser)]
@@ -28,6 +30,13 @@ struct Cli {
     /// Extra environment for the server, `NAME=VALUE`, repeatable.
     #[arg(long = "server-env", global = true)]
     server_env: Vec<String>,
+    /// Database for every node (default: SQLite in a temporary directory).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Run this many `runbox worker` processes and let `serve` only answer
+    /// the API (needs a PostgreSQL --database-url).
+    #[arg(long, global = true, default_value_t = 0)]
+    worker_nodes: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,7 +60,12 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let server = BenchServer::start(cli.binary.as_deref(), &cli.server_env)?;
+    let server = BenchServer::start(&Nodes {
+        binary: cli.binary.as_deref(),
+        env: &cli.server_env,
+        database_url: cli.database_url.as_deref(),
+        worker_nodes: cli.worker_nodes,
+    })?;
     match cli.command {
         Command::Latency { runs } => latency(&server, runs).await,
         Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,

@@ -1,8 +1,9 @@
-//! A runbox server started for the benchmark, on a free port and a
-//! temporary data directory, stopped when dropped.
+//! A runbox server (and, for cluster runs, worker processes) started for
+//! the benchmark, on a free port and temporary data directories, stopped
+//! when dropped.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -11,30 +12,37 @@ use serde_json::{json, Value};
 
 pub struct BenchServer {
     child: Child,
+    workers: Vec<Child>,
     base: String,
     pub key: String,
     _data: tempfile::TempDir,
 }
 
+/// How to start the nodes.
+pub struct Nodes<'a> {
+    pub binary: Option<&'a Path>,
+    /// Extra environment, `NAME=VALUE`.
+    pub env: &'a [String],
+    pub database_url: Option<&'a str>,
+    /// `runbox worker` processes; with any, `serve` only answers the API.
+    pub worker_nodes: usize,
+}
+
+const KEY: &str = "rbx_benchmark_key_0123456789abcdef";
+
 impl BenchServer {
-    pub fn start(binary: Option<&Path>, env: &[String]) -> anyhow::Result<BenchServer> {
-        let binary = match binary {
+    pub fn start(nodes: &Nodes<'_>) -> anyhow::Result<BenchServer> {
+        let binary = match nodes.binary {
             Some(path) => path.to_owned(),
             None => std::env::current_exe()?.with_file_name("runbox"),
         };
         let data = tempfile::tempdir()?;
-        let key = "rbx_benchmark_key_0123456789abcdef".to_owned();
-        let mut cmd = Command::new(&binary);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data.path().join("data"));
-        cmd.env("RUNBOX_API_KEY", &key).env("RUST_LOG", "warn");
-        for pair in env {
-            let (name, value) = pair
-                .split_once('=')
-                .context("--server-env wants NAME=VALUE")?;
-            cmd.env(name, value);
+        let mut serve = node_command(&binary, "serve", &data.path().join("serve"), nodes)?;
+        serve.args(["--listen", "127.0.0.1:0"]);
+        if nodes.worker_nodes > 0 {
+            serve.arg("--no-workers");
         }
-        let mut child = cmd
+        let mut child = serve
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -51,10 +59,23 @@ impl BenchServer {
         let base = rx
             .recv_timeout(Duration::from_secs(30))
             .context("runbox did not start")?;
+        let mut workers = Vec::new();
+        for index in 0..nodes.worker_nodes {
+            let dir: PathBuf = data.path().join(format!("worker-{index}"));
+            let mut worker = node_command(&binary, "worker", &dir, nodes)?;
+            workers.push(
+                worker
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .context("cannot start a worker")?,
+            );
+        }
         Ok(BenchServer {
             child,
+            workers,
             base,
-            key,
+            key: KEY.to_owned(),
             _data: data,
         })
     }
@@ -79,9 +100,36 @@ impl BenchServer {
     }
 }
 
+fn node_command(
+    binary: &Path,
+    role: &str,
+    data_dir: &Path,
+    nodes: &Nodes<'_>,
+) -> anyhow::Result<Command> {
+    let mut cmd = Command::new(binary);
+    cmd.arg(role).arg("--data-dir").arg(data_dir);
+    if let Some(url) = nodes.database_url {
+        cmd.args(["--database-url", url]);
+    }
+    cmd.env("RUNBOX_API_KEY", KEY).env("RUST_LOG", "warn");
+    for pair in nodes.env {
+        let (name, value) = pair
+            .split_once('=')
+            .context("--server-env wants NAME=VALUE")?;
+        cmd.env(name, value);
+    }
+    Ok(cmd)
+}
+
 impl Drop for BenchServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in self
+            .workers
+            .iter_mut()
+            .chain(std::iter::once(&mut self.child))
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

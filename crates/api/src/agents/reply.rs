@@ -22,15 +22,25 @@ impl IntoResponse for Detail {
 }
 
 pub fn detail(status: StatusCode, detail: impl Into<String>) -> Detail {
-    Detail { status, detail: detail.into() }
+    Detail {
+        status,
+        detail: detail.into(),
+    }
 }
 
 pub fn unauthorized(_headers: &HeaderMap) -> Response {
-    detail(StatusCode::UNAUTHORIZED, "Unauthorized: a valid API key is required").into_response()
+    detail(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized: a valid API key is required",
+    )
+    .into_response()
 }
 
 pub fn forbidden() -> Detail {
-    detail(StatusCode::FORBIDDEN, "Forbidden: only the owner or an admin may change this")
+    detail(
+        StatusCode::FORBIDDEN,
+        "Forbidden: only the owner or an admin may change this",
+    )
 }
 
 pub fn internal(err: &dyn std::fmt::Display) -> Detail {
@@ -41,8 +51,13 @@ pub fn internal(err: &dyn std::fmt::Display) -> Detail {
 /// 413 for a body over the limit, 400 for malformed JSON.
 pub fn body_error(err: &BodyError) -> Detail {
     match err {
-        BodyError::TooLarge { limit } => detail(StatusCode::PAYLOAD_TOO_LARGE, format!("Request body larger than {limit} bytes")),
-        BodyError::Malformed(why) => detail(StatusCode::BAD_REQUEST, format!("Malformed JSON: {why}")),
+        BodyError::TooLarge { limit } => detail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body larger than {limit} bytes"),
+        ),
+        BodyError::Malformed(why) => {
+            detail(StatusCode::BAD_REQUEST, format!("Malformed JSON: {why}"))
+        }
         BodyError::Unreadable(why) => detail(StatusCode::BAD_REQUEST, why.clone()),
     }
 }

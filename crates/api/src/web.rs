@@ -1,0 +1,170 @@
+//! The web dashboard: a static page and its assets, compiled into the
+//! binary (no build step, nothing fetched from elsewhere), served without an
+//! API key. The page itself asks for a key and sends it on every API call.
+//!
+//! - `GET /` → `web/index.html` (`Cache-Control: no-cache`);
+//! - `GET /assets/{file}` → the scripts and the style sheet in [`ASSETS`];
+//! - `GET /favicon.svg`.
+//!
+//! Every reply carries a strict Content-Security-Policy (only same-origin
+//! scripts, styles, images and connections; no inline script or style, no
+//! framing), `X-Content-Type-Options: nosniff`, `Referrer-Policy:
+//! no-referrer` and a strong `ETag`, so a revalidation costs a 304.
+//! Assets are revalidated on every load (`no-cache`) rather than cached for
+//! a while: the page and its modules then always come from the same build.
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+
+/// No inline script or style, nothing from another origin.
+pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
+/// The files under `/assets/`: name, content type, bytes. A new view's
+/// module is added here and imported by `app.js`.
+pub const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("app.js", JS, include_bytes!("../web/app.js")),
+    ("core.js", JS, include_bytes!("../web/core.js")),
+    ("buttons.js", JS, include_bytes!("../web/buttons.js")),
+    ("app.css", CSS, include_bytes!("../web/app.css")),
+];
+
+const INDEX: &[u8] = include_bytes!("../web/index.html");
+const FAVICON: &[u8] = include_bytes!("../web/favicon.svg");
+
+/// One servable file with its precomputed entity tag.
+struct File {
+    content_type: &'static str,
+    bytes: &'static [u8],
+    etag: HeaderValue,
+}
+
+impl File {
+    fn new(content_type: &'static str, bytes: &'static [u8]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let etag = HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex is a valid header");
+        Self {
+            content_type,
+            bytes,
+            etag,
+        }
+    }
+}
+
+static FILES: LazyLock<Vec<(&'static str, File)>> = LazyLock::new(|| {
+    let mut files = vec![
+        ("index.html", File::new(HTML, INDEX)),
+        ("favicon.svg", File::new(SVG, FAVICON)),
+    ];
+    for (name, content_type, bytes) in ASSETS {
+        files.push((*name, File::new(content_type, bytes)));
+    }
+    files
+});
+
+fn file(name: &str) -> Option<&'static File> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
+}
+
+/// The dashboard's routes; none of them needs an API key.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/favicon.svg", get(favicon))
+        .route("/assets/{file}", get(asset))
+}
+
+async fn index(headers: HeaderMap) -> Response {
+    serve("index.html", &headers)
+}
+
+async fn favicon(headers: HeaderMap) -> Response {
+    serve("favicon.svg", &headers)
+}
+
+async fn asset(Path(name): Path<String>, uri: Uri, headers: HeaderMap) -> Response {
+    if !ASSETS.iter().any(|(asset, _, _)| *asset == name) {
+        return crate::fallback::not_found(uri, headers).await;
+    }
+    serve(&name, &headers)
+}
+
+fn serve(name: &str, request: &HeaderMap) -> Response {
+    let Some(file) = file(name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(ETAG, file.etag.clone());
+    security_headers(&mut headers);
+    let fresh = request
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == file.etag || t.trim() == "*")
+        });
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+    (StatusCode::OK, headers, file.bytes).into_response()
+}
+
+fn security_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+    );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_has_a_distinct_etag() {
+        let tags: std::collections::HashSet<_> = FILES.iter().map(|(_, f)| &f.etag).collect();
+        assert_eq!(tags.len(), FILES.len());
+    }
+
+    #[test]
+    fn the_page_loads_no_inline_script_and_nothing_from_elsewhere() {
+        let page = std::str::from_utf8(INDEX).expect("utf-8");
+        assert!(!page.contains("<script>"), "inline script");
+        assert!(!page.contains("style="), "inline style");
+        assert!(
+            !page.contains("=\"http") && !page.contains("=\"//"),
+            "external URL"
+        );
+        for (name, _, _) in ASSETS {
+            let referenced = page.contains(&format!("/assets/{name}"));
+            let imported = ASSETS.iter().any(|(_, _, bytes)| {
+                std::str::from_utf8(bytes).is_ok_and(|text| text.contains(&format!("./{name}")))
+            });
+            assert!(referenced || imported, "{name} is never loaded");
+        }
+    }
+}

@@ -1,0 +1,304 @@
+// Shared plumbing for every view of the dashboard: building DOM safely,
+// calling the API with the session's key, reading Server-Sent Events from
+// fetch(), status badges, times, dialogs and notices.
+//
+// Nothing here ever assigns innerHTML: every piece of text (names, command
+// output, error messages) goes through textContent or a text node.
+
+// ---------------------------------------------------------------- DOM ----
+
+/**
+ * Creates an element. `props`: `class`, `text` (textContent), `dataset`,
+ * `on` ({event: handler}), `value` (the property), `true` for boolean
+ * attributes (`hidden`, `disabled`, `required`…; false/null omit them),
+ * anything else as an attribute (use the string 'false' where an
+ * attribute needs it, as `spellcheck`). Children: nodes or strings
+ * (strings become text nodes), null/false skipped, arrays flattened.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
+    else if (name === 'text') el.textContent = String(value);
+    else if (name === 'dataset') Object.assign(el.dataset, value);
+    else if (name === 'on') for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
+    else if (value === true) el.setAttribute(name, '');
+    else if (name === 'value') el.value = String(value);
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces every child of `el`. */
+export function replaceChildren(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** A small inline SVG icon from a fixed set (no data ever goes in here). */
+const ICON_PATHS = {
+  play: 'M7 4.5v15l12-7.5z',
+  plus: 'M12 5v14M5 12h14',
+  edit: 'M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4',
+  trash: 'M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13',
+  stop: 'M7 7h10v10H7z',
+  refresh: 'M20 12a8 8 0 1 1-2.4-5.7M20 4v5h-5',
+  key: 'M14.5 9.5a4 4 0 1 0-3.2 3.9L13 15h2v2h2v2h3v-3l-5.6-5.6c.07-.3.1-.6.1-.9zM9 9.5h.01',
+  close: 'M6 6l12 12M18 6L6 18',
+  clock: 'M12 7v5l3 2M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z',
+  terminal: 'M4 6l5 5-5 5M11 17h9',
+};
+const SVG_NS = 'http://www.w3.org/2000/svg';
+export function icon(name, extraClass = '') {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', `icon ${extraClass}`.trim());
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', ICON_PATHS[name] || '');
+  svg.append(path);
+  return svg;
+}
+
+// ---------------------------------------------------------------- API ----
+
+const KEY_STORAGE = 'runbox.apiKey';
+
+export const session = {
+  get key() {
+    try { return sessionStorage.getItem(KEY_STORAGE) || ''; } catch { return ''; }
+  },
+  set key(value) {
+    try {
+      if (value) sessionStorage.setItem(KEY_STORAGE, value);
+      else sessionStorage.removeItem(KEY_STORAGE);
+    } catch { /* storage disabled: the key lives only as long as the page */ }
+  },
+  /** Called when the server refuses the key (401); set by the shell. */
+  onUnauthorized: (_message) => {},
+};
+
+/** An API call that did not succeed: HTTP status, error code and message, and `data` when the reply had one. */
+export class ApiError extends Error {
+  constructor(status, code, message, data = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.data = data;
+  }
+}
+
+/** The error message of any dialect's error body. */
+function messageOf(body, fallback) {
+  if (!body || typeof body !== 'object') return fallback;
+  if (body.error && typeof body.error === 'object' && body.error.message) return String(body.error.message);
+  if (typeof body.error === 'string') return body.error;
+  if (typeof body.detail === 'string') return body.detail;
+  if (typeof body.message === 'string') return body.message;
+  return fallback;
+}
+
+/**
+ * Calls the API with the session's key. Returns the parsed JSON body (for
+ * the buttons dialect, the caller reads `.data`). Throws ApiError on any
+ * non-2xx reply or `success: false`; a 401 also signs the user out.
+ */
+export async function api(method, path, { body, key = session.key, signal, raw = false } = {}) {
+  const headers = { 'x-api-key': key, accept: 'application/json' };
+  const init = { method, headers, signal, cache: 'no-store' };
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'NETWORK', 'Cannot reach the runbox server. Check that it is running.');
+  }
+  if (raw && response.ok) return response;
+  let parsed = null;
+  const text = await response.text();
+  if (text) {
+    try { parsed = JSON.parse(text); } catch { parsed = null; }
+  }
+  const failed = !response.ok || (parsed && parsed.success === false);
+  if (failed) {
+    const message = messageOf(parsed, `${response.status} ${response.statusText || 'error'}`.trim());
+    const code = parsed && parsed.error && parsed.error.code ? parsed.error.code : `HTTP_${response.status}`;
+    const error = new ApiError(response.status, code, message, parsed ? parsed.data ?? null : null);
+    if (response.status === 401 && key === session.key) session.onUnauthorized(message);
+    throw error;
+  }
+  return parsed;
+}
+
+// ---------------------------------------------------------------- SSE ----
+
+/**
+ * Reads a text/event-stream response body as it arrives and calls
+ * `onEvent({event, data})` per event: `event:` names it (default
+ * "message"), `data:` lines are joined with "\n", comments (":") and
+ * `id:`/`retry:` are ignored, a blank line dispatches. Resolves when the
+ * body ends; rejects on a network error or abort.
+ */
+export async function readEventStream(response, onEvent) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let eventName = '';
+  let data = [];
+  const line = (text) => {
+    if (text === '') {
+      if (data.length > 0) onEvent({ event: eventName || 'message', data: data.join('\n') });
+      eventName = '';
+      data = [];
+      return;
+    }
+    if (text.startsWith(':')) return;
+    const colon = text.indexOf(':');
+    const field = colon === -1 ? text : text.slice(0, colon);
+    let value = colon === -1 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') eventName = value;
+    else if (field === 'data') data.push(value);
+  };
+  const drain = (final) => {
+    for (;;) {
+      const cr = buffer.indexOf('\r');
+      const lf = buffer.indexOf('\n');
+      let end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+      if (end === -1) break;
+      // A CR at the very end may be the first half of a CRLF.
+      if (end === cr && end === buffer.length - 1 && !final) break;
+      const skip = buffer[end] === '\r' && buffer[end + 1] === '\n' ? 2 : 1;
+      line(buffer.slice(0, end));
+      buffer = buffer.slice(end + skip);
+    }
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    drain(false);
+  }
+  drain(true);
+}
+
+// ----------------------------------------------------------- statuses ----
+
+/** The buttons dialect's statuses, with the words shown to people. */
+export const STATUS_LABELS = {
+  pending: 'pending',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  timeout: 'timeout',
+  canceled: 'canceled',
+};
+
+export const FINAL_STATUSES = new Set(['completed', 'failed', 'timeout', 'canceled']);
+
+/** A coloured badge with the status word (colour is never the only cue). */
+export function badge(status) {
+  const known = Object.hasOwn(STATUS_LABELS, status);
+  return h('span', {
+    class: ['badge', `badge-${known ? status : 'unknown'}`],
+    dataset: { status: String(status) },
+    text: known ? STATUS_LABELS[status] : String(status || 'unknown'),
+  });
+}
+
+// -------------------------------------------------------------- times ----
+
+export function parseTime(iso) {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : new Date(t);
+}
+
+/** "14:03:07" today, "12 May, 14:03" otherwise. */
+export function formatTime(iso) {
+  const date = parseTime(iso);
+  if (!date) return '—';
+  const now = new Date();
+  const sameDay = date.toDateString() === now.toDateString();
+  return sameDay
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+export function formatFullTime(iso) {
+  const date = parseTime(iso);
+  return date ? date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '';
+}
+
+/** "850 ms", "1.23 s", "2 min 05 s"; null when not known. */
+export function formatDuration(startIso, endIso) {
+  const start = parseTime(startIso);
+  const end = parseTime(endIso);
+  if (!start || !end) return null;
+  const ms = Math.max(0, end - start);
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
+}
+
+// ------------------------------------------------------------ notices ----
+
+let noticeRegion = null;
+
+/** A short message in a polite live region at the bottom of the screen. */
+export function notify(message, kind = 'info') {
+  if (!noticeRegion) {
+    noticeRegion = h('div', { class: 'notices', role: 'status', 'aria-live': 'polite' });
+    document.body.append(noticeRegion);
+  }
+  const item = h('div', { class: ['notice', `notice-${kind}`], text: message });
+  noticeRegion.append(item);
+  setTimeout(() => item.classList.add('notice-leaving'), 4000);
+  setTimeout(() => item.remove(), 4400);
+}
+
+// ------------------------------------------------------------ dialogs ----
+
+/**
+ * A modal confirmation (a real <dialog>: focus is trapped, Escape cancels).
+ * Resolves to true when confirmed.
+ */
+export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
+  return new Promise((resolve) => {
+    const titleId = `confirm-title-${Math.random().toString(36).slice(2)}`;
+    const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
+    const confirm = h('button', {
+      type: 'button',
+      class: ['btn', danger ? 'btn-danger' : 'btn-primary'],
+      text: confirmLabel,
+    });
+    const dialog = h('dialog', { class: 'modal modal-small', 'aria-labelledby': titleId },
+      h('h2', { id: titleId, class: 'modal-title', text: title }),
+      h('p', { class: 'modal-text', text: message }),
+      h('div', { class: 'modal-actions' }, cancel, confirm));
+    let result = false;
+    cancel.addEventListener('click', () => dialog.close());
+    confirm.addEventListener('click', () => { result = true; dialog.close(); });
+    dialog.addEventListener('close', () => { dialog.remove(); resolve(result); });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
