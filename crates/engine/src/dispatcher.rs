@@ -171,6 +171,21 @@ async fn recheck_cancels(inner: &Arc<Inner>) {
     }
 }
 
+/// The fallback for lost notifications: while this node runs executions,
+/// re-reads every poll interval whether one of them was asked to cancel.
+pub(crate) async fn watch_cancels(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(inner.config.poll_interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = inner.stopping.cancelled() => return,
+        }
+        if inner.running_count() > 0 {
+            recheck_cancels(&inner).await;
+        }
+    }
+}
+
 /// Keeps this node's leases alive while it runs executions.
 pub(crate) async fn heartbeat(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.config.heartbeat_interval());

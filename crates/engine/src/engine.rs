@@ -113,6 +113,9 @@ impl Engine {
         if inner.config.execute {
             tokio::spawn(dispatcher::claim_loop(inner.clone()));
             tokio::spawn(dispatcher::heartbeat(inner.clone()));
+            if inner.store.is_shared() {
+                tokio::spawn(dispatcher::watch_cancels(inner.clone()));
+            }
         }
         if inner.store.is_shared() {
             tokio::spawn(dispatcher::reap_orphans(inner.clone()));

@@ -51,18 +51,36 @@ struct Report {
 }
 
 /// Runs a snippet in the sandbox with the context's limits and cancellation.
-pub async fn run_snippet(snippet: Snippet<'_>, ctx: &RunContext) -> Result<SnippetOutcome, SandboxError> {
+pub async fn run_snippet(
+    snippet: Snippet<'_>,
+    ctx: &RunContext,
+) -> Result<SnippetOutcome, SandboxError> {
     let mut files = vec![
-        SandboxFile { name: "runner.py".into(), contents: RUNNER_SOURCE.into() },
-        SandboxFile { name: "main.py".into(), contents: snippet.code.to_owned() },
+        SandboxFile {
+            name: "runner.py".into(),
+            contents: RUNNER_SOURCE.into(),
+        },
+        SandboxFile {
+            name: "main.py".into(),
+            contents: snippet.code.to_owned(),
+        },
     ];
     // -I: ignore PYTHON* variables and user site-packages; the runner itself
     // puts "" on sys.path as `python3 -c` does. -u: output reaches the pipes
     // as it is written, even if the run is killed.
-    let mut argv = vec![snippet.interpreter.to_owned(), "-I".into(), "-u".into(), "/runbox/runner.py".into()];
+    let mut argv = vec![
+        snippet.interpreter.to_owned(),
+        "-I".into(),
+        "-u".into(),
+        "/runbox/runner.py".into(),
+    ];
     if let Some(input) = snippet.input {
-        let text = serde_json::to_string(input).map_err(|e| SandboxError::Setup(format!("input: {e}")))?;
-        files.push(SandboxFile { name: "input.json".into(), contents: text });
+        let text =
+            serde_json::to_string(input).map_err(|e| SandboxError::Setup(format!("input: {e}")))?;
+        files.push(SandboxFile {
+            name: "input.json".into(),
+            contents: text,
+        });
         argv.push("input".into());
     }
     let spec = RunSpec {
@@ -74,16 +92,27 @@ pub async fn run_snippet(snippet: Snippet<'_>, ctx: &RunContext) -> Result<Snipp
         combined_output: false,
         result_channel: true,
     };
-    let control = RunControl { timeout: snippet.timeout, cancel: ctx.cancel.clone(), on_output: None };
+    let control = RunControl {
+        timeout: snippet.timeout,
+        cancel: ctx.cancel.clone(),
+        on_output: None,
+    };
     let run = ctx.sandbox.run(spec, control).await?;
     let channel = run.result.as_ref();
     let result_truncated = channel.is_some_and(|r| r.truncated);
-    let report = channel.filter(|r| !r.truncated).and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
+    let report = channel
+        .filter(|r| !r.truncated)
+        .and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
     let (result, error) = match report {
         Some(report) => (Some(report.result), report.error),
         None => (None, None),
     };
-    Ok(SnippetOutcome { run, result, error, result_truncated })
+    Ok(SnippetOutcome {
+        run,
+        result,
+        error,
+        result_truncated,
+    })
 }
 
 #[async_trait::async_trait]
@@ -106,11 +135,15 @@ impl JobRunner for PythonRunner {
         let mut finished = interpret(execution, &outcome.run, &ctx.limits);
         match finished.status {
             ExecutionStatus::Succeeded if outcome.result_truncated => {
-                finished.outcome.result = Some(Value::String("<result too large: over the output limit>".to_owned()));
+                finished.outcome.result = Some(Value::String(
+                    "<result too large: over the output limit>".to_owned(),
+                ));
                 finished.outcome.truncated = true;
             }
             ExecutionStatus::Succeeded => finished.outcome.result = outcome.result,
-            ExecutionStatus::Failed if outcome.error.is_some() => finished.outcome.error = outcome.error,
+            ExecutionStatus::Failed if outcome.error.is_some() => {
+                finished.outcome.error = outcome.error
+            }
             _ => {}
         }
         finished

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{client, get_as, post, Options, Server, ADMIN_KEY};
+use crate::harness::{client, get_as, post, unique, Backend, Server, ADMIN_KEY};
 
 async fn create_agent(server: &Server, body: Value) -> String {
     let (status, agent) = post(server, "/agents", body).await;
@@ -44,9 +44,8 @@ async fn run_and_wait(server: &Server, agent_id: &str, input: Value) -> Value {
 
 const WEATHER: &str = "def run(input):\n    print('thinking about', input['question'])\n    return {'answer': 'Today is sunny with 25C', 'confidence': 0.95}\n";
 
-#[tokio::test]
-async fn the_seed_run_and_poll_loop_completes_with_final_result() {
-    let server = Server::start();
+async fn the_seed_run_and_poll_loop_completes_with_final_result(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let agent_id = create_agent(
         &server,
         json!({"name": "weather", "runtime": "python", "code": WEATHER, "priority": 70}),
@@ -78,9 +77,8 @@ async fn the_seed_run_and_poll_loop_completes_with_final_result() {
     }
 }
 
-#[tokio::test]
-async fn command_agents_read_stdin_and_print_json() {
-    let server = Server::start();
+async fn command_agents_read_stdin_and_print_json(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let echo = create_agent(
         &server,
         json!({"name": "echo", "runtime": "command", "command": "cat"}),
@@ -114,9 +112,8 @@ async fn command_agents_read_stdin_and_print_json() {
     );
 }
 
-#[tokio::test]
-async fn failures_carry_an_error_log() {
-    let server = Server::start();
+async fn failures_carry_an_error_log(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let raises = create_agent(&server, json!({"name": "raises", "runtime": "python", "code": "def run(input):\n    raise ValueError('bad input')"})).await;
     let execution = run_and_wait(&server, &raises, json!({})).await;
     assert_eq!(execution["status"], "FAILED");
@@ -173,12 +170,12 @@ async fn failures_carry_an_error_log() {
     assert_eq!(execution["error_log"], "timed out after 1 s");
 }
 
-#[tokio::test]
-async fn cancel_is_two_phase_and_finished_runs_conflict() {
-    let server = Server::start_with(Options::default().env("RUNBOX_MAX_CONCURRENT_PER_USER", "1"));
+async fn cancel_is_two_phase_and_finished_runs_conflict(backend: Backend<'_>) {
+    let marker = format!("777.{}", unique());
+    let server = Server::start_with(backend.options().env("RUNBOX_MAX_CONCURRENT_PER_USER", "1"));
     let sleeper = create_agent(
         &server,
-        json!({"name": "sleeper", "runtime": "command", "command": "sleep 777.5"}),
+        json!({"name": "sleeper", "runtime": "command", "command": format!("sleep {marker}")}),
     )
     .await;
     let running = run(&server, json!({"agent_id": sleeper})).await;
@@ -233,7 +230,7 @@ async fn cancel_is_two_phase_and_finished_runs_conflict() {
     assert!(started.elapsed() < Duration::from_secs(10));
     let left = std::process::Command::new("pgrep")
         .arg("-f")
-        .arg("sleep 777.5")
+        .arg(format!("sleep {marker}"))
         .output()
         .expect("pgrep");
     assert!(left.stdout.is_empty(), "no process is left");
@@ -249,9 +246,8 @@ async fn cancel_is_two_phase_and_finished_runs_conflict() {
     );
 }
 
-#[tokio::test]
-async fn unknown_ids_404_invalid_bodies_422_malformed_400() {
-    let server = Server::start();
+async fn unknown_ids_404_invalid_bodies_422_malformed_400(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let (status, body) = get_as(
         &server,
         ADMIN_KEY,
@@ -307,9 +303,8 @@ async fn unknown_ids_404_invalid_bodies_422_malformed_400() {
     assert_eq!(response.status().as_u16(), 401);
 }
 
-#[tokio::test]
-async fn higher_priority_runs_first_when_the_user_limit_is_saturated() {
-    let server = Server::start_with(Options::default().env("RUNBOX_MAX_CONCURRENT_PER_USER", "1"));
+async fn higher_priority_runs_first_when_the_user_limit_is_saturated(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options().env("RUNBOX_MAX_CONCURRENT_PER_USER", "1"));
     let agent = create_agent(&server, json!({"name": "stamp", "runtime": "python", "code": "import time\ndef run(input):\n    time.sleep(input.get('sleep', 0))\n    return {'at': time.time()}", "priority": 50})).await;
     let blocker = run(&server, json!({"agent_id": agent, "input": {"sleep": 1.0}})).await;
     crate::harness::eventually("blocker running", Duration::from_secs(10), || async {
@@ -354,9 +349,8 @@ async fn higher_priority_runs_first_when_the_user_limit_is_saturated() {
     assert_eq!(order, vec![&high, &default, &low]);
 }
 
-#[tokio::test]
-async fn idempotency_key_repeats_and_conflicts() {
-    let server = Server::start();
+async fn idempotency_key_repeats_and_conflicts(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let agent = create_agent(
         &server,
         json!({"name": "echo", "runtime": "command", "command": "cat"}),
@@ -393,9 +387,8 @@ async fn idempotency_key_repeats_and_conflicts() {
     );
 }
 
-#[tokio::test]
-async fn the_event_stream_shows_status_changes_and_log_lines() {
-    let server = Server::start();
+async fn the_event_stream_shows_status_changes_and_log_lines(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let agent = create_agent(&server, json!({"name": "talker", "runtime": "python", "code": "import time\ndef run(input):\n    print('step one', flush=True)\n    time.sleep(0.5)\n    print('step two')\n    return {'done': True}"})).await;
     let id = run(&server, json!({"agent_id": agent})).await;
     let mut response = client()
@@ -450,8 +443,7 @@ async fn the_event_stream_shows_status_changes_and_log_lines() {
     assert_eq!(last.0, "status", "the stream ends with the terminal status");
 }
 
-#[tokio::test]
-async fn agents_are_listed_updated_deleted_and_come_from_the_config_file() {
+async fn agents_are_listed_updated_deleted_and_come_from_the_config_file(backend: Backend<'_>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("runbox.toml");
     std::fs::write(
@@ -460,7 +452,8 @@ async fn agents_are_listed_updated_deleted_and_come_from_the_config_file() {
     )
     .expect("write");
     let server = Server::start_with(
-        Options::default()
+        backend
+            .options()
             .arg("--config")
             .arg(config.display().to_string()),
     );
@@ -502,3 +495,15 @@ async fn agents_are_listed_updated_deleted_and_come_from_the_config_file() {
         404
     );
 }
+
+crate::on_both_backends!(
+    the_seed_run_and_poll_loop_completes_with_final_result,
+    command_agents_read_stdin_and_print_json,
+    failures_carry_an_error_log,
+    cancel_is_two_phase_and_finished_runs_conflict,
+    unknown_ids_404_invalid_bodies_422_malformed_400,
+    higher_priority_runs_first_when_the_user_limit_is_saturated,
+    idempotency_key_repeats_and_conflicts,
+    the_event_stream_shows_status_changes_and_log_lines,
+    agents_are_listed_updated_deleted_and_come_from_the_config_file,
+);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::harness::{
-    client, eventually, get_as, post, post_as, user_key, Options, Server, ADMIN_KEY,
+    client, eventually, get_as, post, post_as, unique, user_key, Backend, Server, ADMIN_KEY,
 };
 
 async fn create(server: &Server, body: Value) -> (u16, Value) {
@@ -28,9 +28,8 @@ async fn execute(server: &Server, button: &str, wait: Option<u32>) -> (u16, Valu
     (status, response.json().await.expect("json"))
 }
 
-#[tokio::test]
-async fn buttons_are_created_listed_updated_and_deleted() {
-    let server = Server::start();
+async fn buttons_are_created_listed_updated_and_deleted(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let (status, body) = create(&server, json!({"id": "hello", "name": "Say hello", "command": "echo Hello World", "description": "greets", "icon": "👋", "timeout": 10, "env": {"WHO": "you"}})).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["success"], true);
@@ -91,9 +90,8 @@ async fn buttons_are_created_listed_updated_and_deleted() {
     assert_eq!(body["error"]["code"], "BUTTON_NOT_FOUND");
 }
 
-#[tokio::test]
-async fn execute_completes_with_the_seed_shape() {
-    let server = Server::start();
+async fn execute_completes_with_the_seed_shape(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     create(&server, json!({"id": "hello", "name": "Say hello", "command": "echo Hello World; echo oops >&2; echo done"})).await;
     let (status, body) = execute(&server, "hello", None).await;
     assert_eq!(status, 200, "{body}");
@@ -125,10 +123,10 @@ async fn execute_completes_with_the_seed_shape() {
     assert_eq!(again["data"], *data);
 }
 
-#[tokio::test]
-async fn every_error_code_has_its_status() {
+async fn every_error_code_has_its_status(backend: Backend<'_>) {
     let server = Server::start_with(
-        Options::default()
+        backend
+            .options()
             .env("RUNBOX_WORKERS", "1")
             .env("RUNBOX_MAX_QUEUE_LENGTH", "1"),
     );
@@ -249,9 +247,8 @@ async fn every_error_code_has_its_status() {
     );
 }
 
-#[tokio::test]
-async fn messages_are_french_on_request() {
-    let server = Server::start();
+async fn messages_are_french_on_request(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     let response = client()
         .post(server.url("/api/v1/execute/missing"))
         .header("x-api-key", ADMIN_KEY)
@@ -287,9 +284,8 @@ async fn messages_are_french_on_request() {
     assert!(message.starts_with("Commande invalide"), "{message}");
 }
 
-#[tokio::test]
-async fn wait_0_answers_202_then_polling_sees_completion() {
-    let server = Server::start();
+async fn wait_0_answers_202_then_polling_sees_completion(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     create(
         &server,
         json!({"id": "later", "name": "later", "command": "sleep 1; echo finished"}),
@@ -324,9 +320,8 @@ async fn wait_0_answers_202_then_polling_sees_completion() {
     assert_eq!(history["data"][0]["execution_id"], id.as_str());
 }
 
-#[tokio::test]
-async fn output_is_capped_at_1_mib() {
-    let server = Server::start();
+async fn output_is_capped_at_1_mib(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     create(&server, json!({"id": "loud", "name": "loud", "command": "head -c 2097152 /dev/zero | tr '\\0' x; echo; echo end"})).await;
     let (status, body) = execute(&server, "loud", Some(30)).await;
     assert_eq!(
@@ -342,12 +337,12 @@ async fn output_is_capped_at_1_mib() {
     );
 }
 
-#[tokio::test]
-async fn cancel_stops_a_running_command_and_a_pending_one() {
-    let server = Server::start_with(Options::default().env("RUNBOX_WORKERS", "1"));
+async fn cancel_stops_a_running_command_and_a_pending_one(backend: Backend<'_>) {
+    let marker = format!("1000.{}", unique());
+    let server = Server::start_with(backend.options().env("RUNBOX_WORKERS", "1"));
     create(
         &server,
-        json!({"id": "forever", "name": "forever", "command": "sleep 1000"}),
+        json!({"id": "forever", "name": "forever", "command": format!("sleep {marker}")}),
     )
     .await;
     let (_, first) = execute(&server, "forever", Some(0)).await;
@@ -394,7 +389,7 @@ async fn cancel_stops_a_running_command_and_a_pending_one() {
     assert!(started.elapsed() < Duration::from_secs(10));
     let survivors = std::process::Command::new("pgrep")
         .arg("-f")
-        .arg("sleep 1000")
+        .arg(format!("sleep {marker}"))
         .output()
         .expect("pgrep");
     assert!(
@@ -403,9 +398,8 @@ async fn cancel_stops_a_running_command_and_a_pending_one() {
     );
 }
 
-#[tokio::test]
-async fn seven_slow_runs_of_one_user_never_exceed_five() {
-    let server = Server::start();
+async fn seven_slow_runs_of_one_user_never_exceed_five(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     create(
         &server,
         json!({"id": "slow", "name": "slow", "command": "sleep 1.5"}),
@@ -439,9 +433,8 @@ async fn seven_slow_runs_of_one_user_never_exceed_five() {
     assert!(peak >= 2);
 }
 
-#[tokio::test]
-async fn the_stream_delivers_output_before_the_command_ends() {
-    let server = Server::start();
+async fn the_stream_delivers_output_before_the_command_ends(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
     create(
         &server,
         json!({"id": "ticks", "name": "ticks", "command": "echo first; sleep 2; echo second"}),
@@ -489,13 +482,13 @@ async fn the_stream_delivers_output_before_the_command_ends() {
     assert_eq!(data["output"], "first\nsecond\n");
 }
 
-#[tokio::test]
-async fn buttons_from_the_config_file_exist_at_start() {
+async fn buttons_from_the_config_file_exist_at_start(backend: Backend<'_>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("runbox.toml");
     std::fs::write(&config, "[[buttons]]\nid = \"hello\"\nname = \"Say hello\"\ncommand = \"echo Hello World\"\ntimeout = 10\n").expect("write");
     let server = Server::start_with(
-        Options::default()
+        backend
+            .options()
             .arg("--config")
             .arg(config.display().to_string()),
     );
@@ -506,3 +499,16 @@ async fn buttons_from_the_config_file_exist_at_start() {
     let (status, _) = post_as(&server, &bob, "/api/v1/execute/hello", Value::Null).await;
     assert_eq!(status, 200, "every user may run every button");
 }
+
+crate::on_both_backends!(
+    buttons_are_created_listed_updated_and_deleted,
+    execute_completes_with_the_seed_shape,
+    every_error_code_has_its_status,
+    messages_are_french_on_request,
+    wait_0_answers_202_then_polling_sees_completion,
+    output_is_capped_at_1_mib,
+    cancel_stops_a_running_command_and_a_pending_one,
+    seven_slow_runs_of_one_user_never_exceed_five,
+    the_stream_delivers_output_before_the_command_ends,
+    buttons_from_the_config_file_exist_at_start,
+);

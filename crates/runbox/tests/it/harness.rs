@@ -330,3 +330,54 @@ fn uuid_hex() -> String {
         .unwrap_or(0);
     format!("{:x}{:x}", nanos, std::process::id())
 }
+
+/// The database a test runs against.
+#[derive(Clone, Copy)]
+pub enum Backend<'a> {
+    Sqlite,
+    Postgres(&'a PgDatabase),
+}
+
+impl Backend<'_> {
+    /// Options for a node on this backend.
+    pub fn options(&self) -> Options {
+        match self {
+            Backend::Sqlite => Options::default(),
+            Backend::Postgres(db) => Options::default().database(&db.url),
+        }
+    }
+}
+
+/// A number unique to this test process and call, for process markers
+/// (`sleep 777.123456`) that `pgrep` can tell apart across parallel tests.
+pub fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    (u64::from(std::process::id()) % 1000) * 1000 + n
+}
+
+/// Runs each listed `async fn name(backend: Backend<'_>)` once on SQLite and
+/// once on a fresh PostgreSQL database (skipped loudly when PostgreSQL is
+/// unreachable outside CI).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = $crate::harness::PgDatabase::create() else { return };
+                    super::$name($crate::harness::Backend::Postgres(&db)).await
+                }
+            )*
+        }
+    };
+}
