@@ -6,6 +6,7 @@
 //! - [`python`]: `/v1/code/execute/python` and the NCA toolkit job routes;
 //! - [`buttons`]: `/api/v1/buttons`, `/api/v1/execute`, `/api/v1/executions`;
 //! - [`agents`]: `/agents`, `/executions`;
+//! - [`scenarios`]: `/scenarios` and their executions;
 //! - [`admin`]: `/admin/health` and API key management;
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
@@ -20,6 +21,7 @@ mod fallback;
 mod fields;
 pub mod keys;
 pub mod python;
+pub mod scenarios;
 mod sse;
 mod state;
 mod time;
@@ -39,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(python::routes(state.clone()))
         .merge(buttons::routes(state.clone()))
         .merge(agents::routes(state.clone()))
+        .merge(scenarios::routes(state.clone()))
         .merge(web::routes())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

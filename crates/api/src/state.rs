@@ -15,6 +15,8 @@ pub struct ApiSettings {
     pub max_queue_length: u32,
     /// The version string shown as `build_number` and in health.
     pub version: String,
+    /// The shortest interval an `indefinitely` scenario may have.
+    pub scenario_min_interval_secs: u32,
 }
 
 #[derive(Clone)]

@@ -64,7 +64,7 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     let engine = Engine::start(
         store.clone(),
         sandbox,
-        Runners::new(&settings.sandbox.python),
+        runners(&settings),
         engine_config(&settings, role),
     )
     .await?;
@@ -88,6 +88,11 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
         node: engine.node().clone(),
         settings: webhook_settings,
     };
+    let scheduler = runbox_workflow::schedule::spawn(
+        engine.clone(),
+        settings.scenario_min_interval_secs,
+        shutdown.clone(),
+    );
     let webhooks = runbox_webhooks::spawn(dispatcher, shutdown.clone())
         .context("cannot start webhook delivery")?;
     tokio::spawn(wait_for_signal(shutdown.clone()));
@@ -109,6 +114,7 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
             max_body_bytes: usize::try_from(settings.limits.max_body_bytes).unwrap_or(usize::MAX),
             max_queue_length: settings.limits.max_queue_length,
             version: VERSION.to_owned(),
+            scenario_min_interval_secs: settings.scenario_min_interval_secs,
         };
         let state = runbox_api::AppState::new(engine.clone(), policy, api_settings);
         eprintln!("listening on http://{address}");
@@ -128,6 +134,7 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     }
     let _ = stopper.await;
     let _ = tokio::time::timeout(Duration::from_secs(2), webhooks).await;
+    let _ = scheduler.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -147,6 +154,17 @@ async fn wait_for_signal(shutdown: CancellationToken) {
     }
     tracing::info!("stop requested: no new requests; running executions get the grace period");
     shutdown.cancel();
+}
+
+/// The built-in runners plus scenarios (which the engine does not know).
+fn runners(settings: &Settings) -> Runners {
+    let mut runners = Runners::new(&settings.sandbox.python);
+    let scenarios = runbox_workflow::ScenarioRunner {
+        policy: OutboundPolicy::new(settings.http_allow.clone()),
+        interpreter: settings.sandbox.python.to_string_lossy().into_owned(),
+    };
+    runners.register(runbox_domain::ExecutionKind::Scenario, Arc::new(scenarios));
+    runners
 }
 
 fn sandbox_limits(settings: &Settings) -> Limits {

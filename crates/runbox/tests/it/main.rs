@@ -12,5 +12,6 @@ mod multinode;
 mod python_api;
 mod restart;
 mod sandbox;
+mod scenarios;
 mod toolkit;
 mod webhooks;

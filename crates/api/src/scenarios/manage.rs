@@ -1,0 +1,424 @@
+//! Scenario management: create, list, get, update, delete, activate and
+//! deactivate, the interface, the blueprint. A blueprint is validated when
+//! saved; errors name the module.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use runbox_domain::Timestamp;
+use runbox_store::{CatalogItem, NewCatalogItem};
+use runbox_workflow::definition::{
+    check_max_duration, Interface, ScenarioDefinition, Scheduling, KIND,
+};
+use runbox_workflow::job::MAX_DURATION_SECS;
+use serde_json::{json, Map, Value};
+
+use super::render;
+use super::reply::{body_error, forbidden, internal, invalid_input, not_found, ScenarioApiError};
+use crate::auth::Caller;
+use crate::{body, fields, AppState};
+
+type Result<T> = std::result::Result<T, ScenarioApiError>;
+
+pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, ScenarioDefinition)> {
+    // Scenario ids are integers; anything else cannot exist.
+    if id.parse::<i64>().is_err() {
+        return Err(not_found("Scenario"));
+    }
+    let item = state
+        .store
+        .get_item(KIND, id)
+        .await
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| not_found("Scenario"))?;
+    let definition = serde_json::from_value(item.body.clone())
+        .map_err(|e| internal(&format!("stored scenario {id} is unreadable: {e}")))?;
+    Ok((item, definition))
+}
+
+async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>> {
+    match body::read_json(state, body)
+        .await
+        .map_err(|e| body_error(&e))?
+    {
+        Value::Object(map) => Ok(map),
+        _ => Err(invalid_input("The body must be a JSON object")),
+    }
+}
+
+fn team_id(query: &HashMap<String, String>, object: &Map<String, Value>) -> Result<i64> {
+    if let Some(text) = query.get("teamId") {
+        return text
+            .trim()
+            .parse()
+            .map_err(|_| invalid_input("teamId must be an integer"));
+    }
+    match object.get("teamId") {
+        Some(value) => {
+            fields::integer(value).ok_or_else(|| invalid_input("teamId must be an integer"))
+        }
+        None => Err(invalid_input(
+            "teamId is required (in the query or the body)",
+        )),
+    }
+}
+
+fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
+    let Some(value) = value else {
+        return Ok(Scheduling {
+            kind: "on-demand".into(),
+            interval: None,
+        });
+    };
+    let object = value
+        .as_object()
+        .ok_or_else(|| invalid_input("scheduling must be an object {\"type\", \"interval\"?}"))?;
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_input("scheduling.type is required"))?;
+    if !["on-demand", "ondemand", "indefinitely"].contains(&kind) {
+        return Err(invalid_input(format!(
+            "scheduling.type must be on-demand, ondemand or indefinitely, got {kind:?}"
+        )));
+    }
+    let interval = match object.get("interval") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            fields::integer(v)
+                .filter(|n| *n >= 1 && *n <= 31_536_000)
+                .ok_or_else(|| {
+                    invalid_input("scheduling.interval must be a positive number of seconds")
+                })? as u32,
+        ),
+    };
+    if kind == "indefinitely" {
+        match interval {
+            None => {
+                return Err(invalid_input(
+                    "scheduling.interval is required for indefinitely scenarios",
+                ))
+            }
+            Some(i) if i < min_interval => {
+                return Err(invalid_input(format!(
+                    "scheduling.interval must be at least {min_interval} seconds"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Scheduling {
+        kind: kind.to_owned(),
+        interval,
+    })
+}
+
+/// A blueprint given as an object or a JSON string, validated; stored as an object.
+fn blueprint(value: &Value) -> Result<Value> {
+    runbox_workflow::load_blueprint(value)
+        .map_err(|e| invalid_input(format!("Invalid blueprint: {e}")))?;
+    match value {
+        Value::String(text) => {
+            serde_json::from_str(text).map_err(|e| invalid_input(format!("Invalid blueprint: {e}")))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+fn max_duration(value: Option<&Value>) -> Result<u32> {
+    match value {
+        None | Some(Value::Null) => Ok(MAX_DURATION_SECS),
+        Some(v) => check_max_duration(
+            fields::integer(v).ok_or_else(|| invalid_input("maxDuration must be an integer"))?,
+        )
+        .map_err(invalid_input),
+    }
+}
+
+fn name(object: &Map<String, Value>) -> Result<String> {
+    fields::required_text(object, "name", 400).map_err(invalid_input)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    let result: Result<Value> = async {
+        let object = read_object(&state, body).await?;
+        let definition = ScenarioDefinition {
+            name: name(&object)?,
+            team_id: team_id(&query, &object)?,
+            blueprint: blueprint(
+                object
+                    .get("blueprint")
+                    .ok_or_else(|| invalid_input("blueprint is required"))?,
+            )?,
+            scheduling: scheduling(
+                object.get("scheduling"),
+                state.settings.scenario_min_interval_secs,
+            )?,
+            max_duration: max_duration(object.get("maxDuration"))?,
+            is_active: false,
+            interface: Interface::default(),
+            description: fields::optional_text(&object, "description", 4000)
+                .map_err(invalid_input)?,
+        };
+        let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
+        let item = state
+            .store
+            .insert_item(NewCatalogItem {
+                kind: KIND,
+                id: None,
+                owner: &caller.user,
+                body: &body,
+                now: Timestamp::now(),
+            })
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(render::scenario(&item, &definition))
+    }
+    .await;
+    match result {
+        Ok(scenario) => {
+            (StatusCode::CREATED, Json(json!({ "scenario": scenario }))).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let team: Option<i64> = match query.get("teamId") {
+            Some(text) => Some(
+                text.trim()
+                    .parse()
+                    .map_err(|_| invalid_input("teamId must be an integer"))?,
+            ),
+            None => None,
+        };
+        let items = state
+            .store
+            .list_items(KIND)
+            .await
+            .map_err(|e| internal(&e))?;
+        let mut scenarios = Vec::new();
+        for item in &items {
+            let Ok(definition) = serde_json::from_value::<ScenarioDefinition>(item.body.clone())
+            else {
+                continue;
+            };
+            if team.is_none_or(|t| t == definition.team_id) {
+                scenarios.push(render::scenario(item, &definition));
+            }
+        }
+        Ok::<_, ScenarioApiError>(scenarios)
+    }
+    .await;
+    match result {
+        Ok(scenarios) => Json(json!({ "scenarios": scenarios })).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match find(&state, &id).await {
+        Ok((item, definition)) => {
+            Json(json!({ "scenario": render::scenario(&item, &definition) })).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn blueprint_of(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match find(&state, &id).await {
+        Ok((_, definition)) => {
+            Json(json!({ "code": "OK", "response": { "blueprint": definition.blueprint } }))
+                .into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Saves a changed definition (owner or admin only) and renders it.
+async fn save(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    change: impl FnOnce(&mut ScenarioDefinition) -> Result<bool>,
+) -> Result<(CatalogItem, ScenarioDefinition)> {
+    let (item, mut definition) = find(state, id).await?;
+    if !caller.can_change(&item.owner) {
+        return Err(forbidden());
+    }
+    let was_active = definition.is_active;
+    let activated_now = change(&mut definition)? || (!was_active && definition.is_active);
+    let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
+    let updated = state
+        .store
+        .update_item(KIND, id, &body, Timestamp::now())
+        .await
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| not_found("Scenario"))?;
+    if activated_now {
+        // A (re)activated recurring scenario runs at once, then every interval.
+        state
+            .store
+            .reset_tick(KIND, id)
+            .await
+            .map_err(|e| internal(&e))?;
+    }
+    Ok((updated, definition))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    let result = async {
+        let object = read_object(&state, body).await?;
+        let min_interval = state.settings.scenario_min_interval_secs;
+        save(&state, &caller, &id, |definition| {
+            if object.contains_key("name") {
+                definition.name = name(&object)?;
+            }
+            if let Some(value) = object.get("blueprint") {
+                definition.blueprint = blueprint(value)?;
+            }
+            if object.contains_key("scheduling") {
+                definition.scheduling = scheduling(object.get("scheduling"), min_interval)?;
+            }
+            if object.contains_key("maxDuration") {
+                definition.max_duration = max_duration(object.get("maxDuration"))?;
+            }
+            if object.contains_key("description") {
+                definition.description =
+                    fields::optional_text(&object, "description", 4000).map_err(invalid_input)?;
+            }
+            match object.get("isPaused") {
+                None => {}
+                Some(Value::Bool(paused)) => definition.is_active = !paused,
+                Some(_) => return Err(invalid_input("isPaused must be a boolean")),
+            }
+            Ok(false)
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok((item, definition)) => {
+            Json(json!({ "scenario": render::scenario(&item, &definition) })).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `POST /scenarios/{id}/start` and `/stop`.
+pub async fn set_active(state: AppState, caller: Caller, id: String, active: bool) -> Response {
+    match save(&state, &caller, &id, |definition| {
+        definition.is_active = active;
+        Ok(false)
+    })
+    .await
+    {
+        Ok((item, definition)) => {
+            Json(json!({ "scenario": render::scenario(&item, &definition) })).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    set_active(state, caller, id, true).await
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    set_active(state, caller, id, false).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let (item, _) = find(&state, &id).await?;
+        if !caller.can_change(&item.owner) {
+            return Err(forbidden());
+        }
+        state
+            .store
+            .delete_item(KIND, &id)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(item.number)
+    }
+    .await;
+    match result {
+        Ok(number) => Json(json!({ "scenario": number })).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn get_interface(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match find(&state, &id).await {
+        Ok((_, definition)) => Json(json!({ "interface": definition.interface })).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn set_interface(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    let result = async {
+        let object = read_object(&state, body).await?;
+        let value = object.get("interface").ok_or_else(|| {
+            invalid_input(
+                "interface is required: {\"interface\": {\"input\": [...], \"output\": [...]}}",
+            )
+        })?;
+        let interface: Interface = serde_json::from_value(value.clone())
+            .map_err(|e| invalid_input(format!("Invalid interface: {e}")))?;
+        let mut names = std::collections::HashSet::new();
+        for field in &interface.input {
+            if field.name.trim().is_empty() || !names.insert(field.name.clone()) {
+                return Err(invalid_input(format!(
+                    "interface input names must be non-empty and unique ({:?})",
+                    field.name
+                )));
+            }
+        }
+        let (_, definition) = save(&state, &caller, &id, |definition| {
+            definition.interface = interface;
+            Ok(false)
+        })
+        .await?;
+        Ok(definition.interface)
+    }
+    .await;
+    match result {
+        Ok(interface) => Json(json!({ "interface": interface })).into_response(),
+        Err(err) => err.into_response(),
+    }
+}

@@ -1,0 +1,115 @@
+//! The scenarios dialect's errors: `{"error": {"message", "code",
+//! "details"?}}` with the contract's codes.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::body::BodyError;
+
+#[derive(Debug)]
+pub struct ScenarioApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl IntoResponse for ScenarioApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "message": self.message, "code": self.code });
+        if let Some(details) = self.details {
+            error["details"] = details;
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ScenarioApiError {
+    ScenarioApiError {
+        status,
+        code,
+        message: message.into(),
+        details: None,
+    }
+}
+
+pub fn invalid_input(message: impl Into<String>) -> ScenarioApiError {
+    error(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+}
+
+pub fn inactive() -> ScenarioApiError {
+    error(
+        StatusCode::BAD_REQUEST,
+        "SCENARIO_INACTIVE",
+        "Scenario is inactive: activate it before running it",
+    )
+}
+
+pub fn not_found(what: &str) -> ScenarioApiError {
+    error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("{what} not found"),
+    )
+}
+
+pub fn rate_limited(max: u32) -> ScenarioApiError {
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        format!("Too many executions queued: MAX_QUEUE_LENGTH ({max}) reached"),
+    )
+}
+
+pub fn execution_error(message: impl Into<String>, details: Value) -> ScenarioApiError {
+    ScenarioApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "EXECUTION_ERROR",
+        message: message.into(),
+        details: Some(details),
+    }
+}
+
+pub fn timeout(message: impl Into<String>) -> ScenarioApiError {
+    error(StatusCode::GATEWAY_TIMEOUT, "TIMEOUT", message)
+}
+
+pub fn forbidden() -> ScenarioApiError {
+    error(
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+        "Only the scenario's creator or an admin may change it",
+    )
+}
+
+pub fn internal(err: &dyn std::fmt::Display) -> ScenarioApiError {
+    tracing::error!(error = %err, "scenarios endpoint failed");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL_ERROR",
+        "Internal server error",
+    )
+}
+
+pub fn body_error(err: &BodyError) -> ScenarioApiError {
+    match err {
+        BodyError::TooLarge { limit } => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("Request body larger than {limit} bytes"),
+        ),
+        BodyError::Malformed(why) => invalid_input(format!("Malformed JSON: {why}")),
+        BodyError::Unreadable(why) => invalid_input(why.clone()),
+    }
+}
+
+pub fn unauthorized(_headers: &HeaderMap) -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "Unauthorized: a valid API key is required",
+    )
+    .into_response()
+}

@@ -1,0 +1,359 @@
+//! Scenario runs: run (responsive or not), status, paginated listing,
+//! per-module details, stop and retry.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use runbox_domain::{
+    Execution, ExecutionId, ExecutionKind, ExecutionStatus, OutcomeKind, Timestamp,
+};
+use runbox_engine::SubmitError;
+use runbox_store::{CancelOutcome, ExecutionFilter};
+use runbox_workflow::schedule::{new_execution, RunOrder};
+use runbox_workflow::ScenarioJob;
+use serde_json::{json, Value};
+
+use super::manage::find;
+use super::render;
+use super::reply::{
+    execution_error, inactive, internal, invalid_input, not_found, rate_limited, timeout,
+    ScenarioApiError,
+};
+use crate::auth::Caller;
+use crate::{body, AppState};
+
+type Result<T> = std::result::Result<T, ScenarioApiError>;
+
+/// How long a responsive run is waited for before answering 202.
+const RESPONSIVE_WAIT: Duration = Duration::from_secs(40);
+
+pub async fn run(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    match start_run(&state, caller, &id, body).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn start_run(state: &AppState, caller: Caller, id: &str, body: Body) -> Result<Response> {
+    let (item, definition) = find(state, id).await?;
+    let request = match body::read_json(state, body)
+        .await
+        .map_err(|e| super::reply::body_error(&e))?
+    {
+        Value::Null => serde_json::Map::new(),
+        Value::Object(map) => map,
+        _ => {
+            return Err(invalid_input(
+                "The body must be a JSON object {\"data\", \"responsive\"}",
+            ))
+        }
+    };
+    let responsive = match request.get("responsive") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid_input("responsive must be a boolean")),
+    };
+    if !definition.is_active {
+        return Err(inactive());
+    }
+    let input = definition
+        .interface
+        .apply(request.get("data").unwrap_or(&Value::Null))
+        .map_err(invalid_input)?;
+    let order = RunOrder {
+        user: caller.user,
+        input,
+        resume: None,
+        retry_of: None,
+    };
+    let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;
+    let execution = submit(state, new).await?;
+    if !responsive {
+        return Ok(accepted(&execution));
+    }
+    let latest = state
+        .engine
+        .wait_for_end(&execution.id, Some(RESPONSIVE_WAIT))
+        .await
+        .map_err(|e| internal(&e))?
+        .unwrap_or(execution);
+    responsive_reply(&latest)
+}
+
+async fn submit(state: &AppState, new: runbox_domain::NewExecution) -> Result<Execution> {
+    match state.engine.submit(new).await {
+        Ok(enqueued) => Ok(enqueued.execution),
+        Err(SubmitError::QueueFull { max }) => Err(rate_limited(max)),
+        Err(err) => Err(internal(&err)),
+    }
+}
+
+fn accepted(execution: &Execution) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({ "executionId": execution.id.as_str() })),
+    )
+        .into_response()
+}
+
+/// 200 with outputs and stats, the run's error, or 202 if it goes on.
+fn responsive_reply(execution: &Execution) -> Result<Response> {
+    let report = render::report(execution);
+    match execution.status {
+        ExecutionStatus::Queued | ExecutionStatus::Running => Ok(accepted(execution)),
+        ExecutionStatus::Succeeded => {
+            let (outputs, operations, data_transfer) = report.map_or((json!({}), 0, 0), |r| {
+                (r.outputs, r.operations, r.data_transfer)
+            });
+            Ok(Json(json!({
+                "executionId": execution.id.as_str(),
+                "outputs": outputs,
+                "stats": { "operations": operations, "dataTransfer": data_transfer },
+            }))
+            .into_response())
+        }
+        ExecutionStatus::Canceled => Err(execution_error(
+            "Scenario execution was stopped",
+            json!({ "executionId": execution.id.as_str() }),
+        )),
+        ExecutionStatus::Failed | ExecutionStatus::TimedOut => {
+            let error = report.as_ref().and_then(|r| r.error.clone());
+            let timed_out = execution.status == ExecutionStatus::TimedOut
+                || execution
+                    .outcome
+                    .as_ref()
+                    .is_some_and(|o| o.kind == OutcomeKind::TimedOut)
+                || error.as_ref().is_some_and(|e| e.code == "TIMEOUT");
+            let message = error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .or_else(|| execution.outcome.as_ref().and_then(|o| o.error.clone()))
+                .unwrap_or_else(|| "Scenario execution failed".to_owned());
+            if timed_out {
+                return Err(timeout(message));
+            }
+            let details = json!({
+                "executionId": execution.id.as_str(),
+                "moduleId": error.as_ref().and_then(|e| e.module_id),
+                "moduleName": error.as_ref().and_then(|e| e.module_name.clone()),
+                "error": message,
+            });
+            Err(execution_error("Scenario execution failed", details))
+        }
+    }
+}
+
+/// A scenario execution of this scenario the caller may see.
+async fn visible(state: &AppState, caller: &Caller, scenario: &str, id: &str) -> Result<Execution> {
+    find(state, scenario).await?;
+    let found = state
+        .store
+        .get_execution(&ExecutionId::from_raw(id))
+        .await
+        .map_err(|e| internal(&e))?;
+    found
+        .filter(|e| {
+            e.kind == ExecutionKind::Scenario
+                && e.subject.as_deref() == Some(scenario)
+                && caller.can_see(e)
+        })
+        .ok_or_else(|| not_found("Execution"))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((scenario, id)): Path<(String, String)>,
+) -> Response {
+    match visible(&state, &caller, &scenario, &id).await {
+        Ok(execution) => {
+            Json(json!({ "execution": render::execution(&execution) })).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn details(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((scenario, id)): Path<(String, String)>,
+) -> Response {
+    match visible(&state, &caller, &scenario, &id).await {
+        Ok(execution) => Json(json!({ "execution": render::details(&execution) })).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `POST …/stop`: stops a running execution at once; a finished one is unchanged.
+pub async fn stop(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((scenario, id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let execution = visible(&state, &caller, &scenario, &id).await?;
+        let latest = match state
+            .engine
+            .cancel(&execution.id)
+            .await
+            .map_err(|e| internal(&e))?
+        {
+            CancelOutcome::Canceled(done) | CancelOutcome::AlreadyFinished(done) => done,
+            CancelOutcome::Requested(running) => state
+                .engine
+                .wait_for_end(&running.id, Some(Duration::from_secs(10)))
+                .await
+                .map_err(|e| internal(&e))?
+                .unwrap_or(running),
+            CancelOutcome::NotFound => return Err(not_found("Execution")),
+        };
+        Ok(render::execution(&latest))
+    }
+    .await;
+    match result {
+        Ok(execution) => Json(json!({ "execution": execution })).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `POST …/retry`: a new execution resuming at the failed module, with the
+/// blueprint and input of the original run.
+pub async fn retry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((scenario, id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let execution = visible(&state, &caller, &scenario, &id).await?;
+        let (item, mut definition) = find(&state, &scenario).await?;
+        let retryable = matches!(execution.status, ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Canceled);
+        let resume = render::report(&execution).and_then(|r| r.resume);
+        let (true, Some(resume)) = (retryable, resume) else {
+            return Err(invalid_input("Only an execution that ended in error or was stopped, and did not roll back, can be retried"));
+        };
+        let job = ScenarioJob::from_spec(&execution.job).map_err(|e| internal(&e))?;
+        // The blueprint as it was, not as it is now.
+        definition.max_duration = job.max_duration();
+        definition.blueprint = job.blueprint;
+        let order = RunOrder { user: caller.user, input: job.input, resume: Some(resume), retry_of: Some(execution.id.to_string()) };
+        let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;
+        submit(&state, new).await
+    }
+    .await;
+    match result {
+        Ok(execution) => accepted(&execution),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `GET /scenarios/{id}/executions?pg[limit]=&pg[offset]=&from=&to=&status=`.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(scenario): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match list_runs(&state, &caller, &scenario, &query).await {
+        Ok(body) => Json(body).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn list_runs(
+    state: &AppState,
+    caller: &Caller,
+    scenario: &str,
+    query: &HashMap<String, String>,
+) -> Result<Value> {
+    find(state, scenario).await?;
+    let number = |name: &str, default: u32| -> Result<u32> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| invalid_input(format!("{name} must be a non-negative integer"))),
+        }
+    };
+    let limit = number("pg[limit]", 10)?.clamp(1, 100);
+    let offset = number("pg[offset]", 0)?;
+    let time = |name: &str| -> Result<Option<Timestamp>> {
+        match query.get(name).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(text) => Timestamp::parse(text).map(Some).ok_or_else(|| {
+                invalid_input(format!("{name} must be ISO 8601 or epoch milliseconds"))
+            }),
+        }
+    };
+    let word = query
+        .get("status")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_ascii_lowercase());
+    let statuses = match word.as_deref() {
+        None => vec![],
+        Some("pending") => vec![ExecutionStatus::Queued],
+        Some("running") => vec![ExecutionStatus::Running],
+        Some("completed") | Some("warning") => vec![ExecutionStatus::Succeeded],
+        Some("error") => vec![ExecutionStatus::Failed, ExecutionStatus::TimedOut],
+        Some("stopped") => vec![ExecutionStatus::Canceled],
+        Some(other) => return Err(invalid_input(format!("unknown status {other:?}"))),
+    };
+    let mut filter = ExecutionFilter {
+        user: (!caller.admin).then(|| caller.user.clone()),
+        kind: Some(ExecutionKind::Scenario),
+        subject: Some(scenario.to_owned()),
+        statuses,
+        created_from: time("from")?,
+        created_to: time("to")?,
+        limit,
+        offset,
+        ..ExecutionFilter::default()
+    };
+    let (executions, total) = if let Some(word @ ("completed" | "warning")) = word.as_deref() {
+        // Both are `succeeded` in the queue: tell them apart by report.
+        filter.limit = 10_000;
+        filter.offset = 0;
+        let all: Vec<Execution> = state
+            .store
+            .list_executions(&filter)
+            .await
+            .map_err(|e| internal(&e))?
+            .into_iter()
+            .filter(|e| render::status(e, render::report(e).as_ref()) == word)
+            .collect();
+        let total = all.len() as u64;
+        (
+            all.into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect::<Vec<_>>(),
+            total,
+        )
+    } else {
+        let total = state
+            .store
+            .count_executions(&filter)
+            .await
+            .map_err(|e| internal(&e))?;
+        (
+            state
+                .store
+                .list_executions(&filter)
+                .await
+                .map_err(|e| internal(&e))?,
+            total,
+        )
+    };
+    let items: Vec<Value> = executions.iter().map(render::execution).collect();
+    Ok(json!({ "executions": items, "pg": { "limit": limit, "offset": offset, "total": total } }))
+}

@@ -1,0 +1,170 @@
+//! [`ScenarioDefinition`]: a scenario as saved (the body of its catalog
+//! item): name, team, blueprint, scheduling, time limit, whether it is
+//! active, and its interface (typed inputs and outputs). The scenarios API
+//! and the scheduler both read it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::job::MAX_DURATION_SECS;
+
+/// The catalog kind scenarios are stored under.
+pub const KIND: &str = "scenario";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioDefinition {
+    pub name: String,
+    pub team_id: i64,
+    /// The blueprint as an object, validated when saved.
+    pub blueprint: Value,
+    pub scheduling: Scheduling,
+    pub max_duration: u32,
+    pub is_active: bool,
+    #[serde(default)]
+    pub interface: Interface,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scheduling {
+    /// `on-demand`, `ondemand` or `indefinitely`, as the client sent it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Seconds between runs of an `indefinitely` scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u32>,
+}
+
+impl Scheduling {
+    pub fn is_recurring(&self) -> bool {
+        self.kind == "indefinitely"
+    }
+}
+
+/// Typed inputs (checked and defaulted on every run) and outputs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Interface {
+    #[serde(default)]
+    pub input: Vec<InterfaceField>,
+    #[serde(default)]
+    pub output: Vec<InterfaceField>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InterfaceField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    Text,
+    Number,
+    Boolean,
+    Date,
+    Array,
+    Collection,
+    Any,
+}
+
+impl FieldType {
+    fn accepts(self, value: &Value) -> bool {
+        match self {
+            FieldType::Text => value.is_string(),
+            FieldType::Number => value.is_number(),
+            FieldType::Boolean => value.is_boolean(),
+            FieldType::Date => value.as_str().is_some_and(|s| runbox_domain::Timestamp::parse(s).is_some()) || value.is_i64(),
+            FieldType::Array => value.is_array(),
+            FieldType::Collection => value.is_object(),
+            FieldType::Any => true,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Array => "array",
+            FieldType::Collection => "collection",
+            FieldType::Any => "any",
+        }
+    }
+}
+
+impl Interface {
+    /// The run input: `data` checked against the declared inputs, with
+    /// defaults filled in. Undeclared fields pass through unchanged.
+    pub fn apply(&self, data: &Value) -> Result<Value, String> {
+        let mut input: Map<String, Value> = match data {
+            Value::Null => Map::new(),
+            Value::Object(map) => map.clone(),
+            _ => return Err("data must be an object".to_owned()),
+        };
+        for field in &self.input {
+            match input.get(&field.name) {
+                Some(Value::Null) | None => match &field.default {
+                    Some(default) => {
+                        input.insert(field.name.clone(), default.clone());
+                    }
+                    None if field.required => return Err(format!("data.{} is required", field.name)),
+                    None => {}
+                },
+                Some(value) if !field.kind.accepts(value) => {
+                    return Err(format!("data.{} must be of type {}", field.name, field.kind.name()));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(Value::Object(input))
+    }
+}
+
+/// A `maxDuration` in range, or why not.
+pub fn check_max_duration(value: i64) -> Result<u32, String> {
+    if (1..=i64::from(MAX_DURATION_SECS)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(format!("maxDuration must be between 1 and {MAX_DURATION_SECS} seconds, got {value}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn interface() -> Interface {
+        serde_json::from_value(json!({
+            "input": [
+                {"name": "name", "type": "text", "required": true},
+                {"name": "count", "type": "number", "default": 3},
+                {"name": "tags", "type": "array"}
+            ],
+            "output": [{"name": "greeting", "type": "text"}]
+        }))
+        .expect("interface")
+    }
+
+    #[test]
+    fn inputs_are_checked_and_defaulted() {
+        let i = interface();
+        assert_eq!(i.apply(&json!({"name": "Ada"})), Ok(json!({"name": "Ada", "count": 3})));
+        assert_eq!(i.apply(&json!({"name": "Ada", "extra": 1})).map(|v| v["extra"].clone()), Ok(json!(1)));
+        assert!(i.apply(&json!({})).is_err());
+        assert!(i.apply(&json!({"name": 5})).is_err());
+        assert!(i.apply(&json!({"name": "x", "tags": "no"})).is_err());
+        assert!(i.apply(&json!([1])).is_err());
+        assert!(Interface::default().apply(&json!({"anything": true})).is_ok());
+    }
+}

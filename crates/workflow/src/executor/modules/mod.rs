@@ -1,0 +1,58 @@
+//! The modules themselves: each takes the evaluated mapper (`input`) and
+//! returns its output bundles, or an error message (a module error).
+//! Routers, aggregators and directives are handled by the walk.
+
+mod basic;
+mod http;
+mod python;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::Env;
+use crate::blueprint::{Module, ModuleKind};
+
+pub(crate) struct Call<'a> {
+    pub env: &'a Env,
+    pub module: &'a Module,
+    pub kind: ModuleKind,
+    pub input: &'a Value,
+    /// Fires when the run is stopped or its deadline passes.
+    pub cancel: CancellationToken,
+}
+
+/// Runs the module. Python steps wind down on the cancel token themselves
+/// (the sandbox kills the run); every other module is simply dropped.
+pub(crate) async fn run(call: Call<'_>) -> Result<Vec<Value>, String> {
+    if call.kind == ModuleKind::Python {
+        return python::execute(&call).await;
+    }
+    tokio::select! {
+        result = dispatch(&call) => result,
+        () = call.cancel.cancelled() => Err("stopped".to_owned()),
+    }
+}
+
+async fn dispatch(call: &Call<'_>) -> Result<Vec<Value>, String> {
+    let input = call.input;
+    match call.kind {
+        ModuleKind::Start => Ok(vec![call
+            .env
+            .vars
+            .get("input")
+            .cloned()
+            .unwrap_or(Value::Null)]),
+        ModuleKind::Return => basic::return_data(input),
+        ModuleKind::SetVariable => basic::set_variable(input),
+        ModuleKind::SetVariables => basic::set_variables(input),
+        ModuleKind::ParseJson => basic::parse_json(input),
+        ModuleKind::CreateJson => basic::create_json(input),
+        ModuleKind::Iterator => Ok(basic::iterate(input)),
+        ModuleKind::Sleep => basic::sleep(input).await,
+        ModuleKind::Http => http::request(call.env, input).await,
+        other => Err(format!(
+            "{other:?} cannot run as a step of module {}",
+            call.module.id
+        )),
+    }
+}

@@ -1,0 +1,60 @@
+//! `code:ExecutePython`: mapper `{code, input}`; the code runs through the
+//! [`PythonStep`](crate::executor::PythonStep) (the sandbox, in
+//! production) with `input` as its global `input`, and may `return` a
+//! value at top level. Output `{result, stdout, stderr, exit_code}`. A
+//! failing program is a module error whose message is the traceback's last
+//! line (or stderr's last line, or the exit code).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::Call;
+use crate::executor::PythonCall;
+use crate::iml::value::to_text;
+
+pub(super) async fn execute(call: &Call<'_>) -> Result<Vec<Value>, String> {
+    let code = to_text(call.input.get("code").unwrap_or(&Value::Null));
+    if code.trim().is_empty() {
+        return Err("code is required".to_owned());
+    }
+    let input = call.input.get("input").cloned().unwrap_or(Value::Null);
+    let remaining = call.env.deadline.saturating_duration_since(Instant::now());
+    let run = call
+        .env
+        .services
+        .python
+        .run(PythonCall {
+            code,
+            input,
+            timeout: remaining.max(Duration::from_secs(1)),
+            cancel: call.cancel.clone(),
+        })
+        .await?;
+    if run.timed_out {
+        return Err("the code step timed out".to_owned());
+    }
+    if run.canceled {
+        return Err("the code step was stopped".to_owned());
+    }
+    if run.error.is_some() || run.exit_code != 0 {
+        let last_stderr_line = run
+            .stderr
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .map(str::trim);
+        return Err(match (&run.error, last_stderr_line) {
+            (Some(error), _) => error.clone(),
+            (None, Some(line)) => line.to_owned(),
+            (None, None) => format!("the code exited with code {}", run.exit_code),
+        });
+    }
+    Ok(vec![json!({
+        "result": run.result,
+        "stdout": run.stdout,
+        "stderr": run.stderr,
+        "exit_code": run.exit_code,
+    })])
+}

@@ -1,0 +1,55 @@
+//! [`ScenarioJob`]: what a scenario execution runs, stored as
+//! `JobSpec::Scenario(value)` so the run can be repeated (or resumed)
+//! exactly as it was asked, with the blueprint as it was then.
+
+use runbox_domain::JobSpec;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::report::ResumeState;
+
+/// Default and largest `maxDuration`, in seconds (40 minutes).
+pub const MAX_DURATION_SECS: u32 = 2400;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioJob {
+    pub scenario_id: i64,
+    pub scenario_name: String,
+    /// The blueprint snapshot, as stored with the scenario (object or JSON
+    /// string).
+    pub blueprint: Value,
+    /// The run's input data (`var.input`).
+    pub input: Value,
+    /// The run's time limit; 0 means the default, [`MAX_DURATION_SECS`].
+    pub max_duration_secs: u32,
+    /// For a retry: the failed run's resume state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumeState>,
+    /// For a retry: the id of the execution it retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+}
+
+impl ScenarioJob {
+    pub fn to_spec(&self) -> Result<JobSpec, serde_json::Error> {
+        Ok(JobSpec::Scenario(serde_json::to_value(self)?))
+    }
+
+    /// The job inside a scenario execution's spec.
+    pub fn from_spec(spec: &JobSpec) -> Result<Self, String> {
+        match spec {
+            JobSpec::Scenario(value) => {
+                Self::deserialize(value).map_err(|e| format!("invalid scenario job: {e}"))
+            }
+            _ => Err("not a scenario job".to_owned()),
+        }
+    }
+
+    /// The effective time limit in seconds.
+    pub fn max_duration(&self) -> u32 {
+        match self.max_duration_secs {
+            0 => MAX_DURATION_SECS,
+            secs => secs.min(MAX_DURATION_SECS),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! [`ScenarioRunner`]: the engine's runner for scenario executions. Decodes
+//! the [`ScenarioJob`], runs the executor with the execution's cancel token
+//! and deadline, Python steps in the sandbox and HTTP through the outbound
+//! policy, and turns the [`ScenarioReport`] into a status and an outcome.
+//!
+//! Status mapping: `completed`/`warning` → succeeded; `error` → failed
+//! (outcome kind `timed_out` for TIMEOUT, `completed` otherwise);
+//! `stopped` → canceled. The report is `outcome.extra`, the outputs are
+//! `outcome.result`, the error message is `outcome.error`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use runbox_domain::{Execution, ExecutionStatus, Outcome, OutcomeKind};
+use runbox_engine::{base_env, run_snippet, Finished, JobRunner, RunContext, Snippet};
+use runbox_netguard::OutboundPolicy;
+use serde_json::{Map, Value};
+
+use crate::blueprint::load_blueprint;
+use crate::executor::{execute, PythonCall, PythonRun, PythonStep, RunRequest, Services};
+use crate::job::ScenarioJob;
+use crate::report::{ScenarioError, ScenarioReport, ScenarioStatus};
+
+pub struct ScenarioRunner {
+    /// Outbound HTTP policy for HTTP modules (`RUNBOX_HTTP_ALLOW`).
+    pub policy: OutboundPolicy,
+    /// Absolute path of `python3` inside the sandbox.
+    pub interpreter: String,
+}
+
+#[async_trait::async_trait]
+impl JobRunner for ScenarioRunner {
+    #[tracing::instrument(skip_all, fields(execution.id = %execution.id))]
+    async fn run(&self, execution: &Execution, ctx: RunContext) -> Finished {
+        let job = match ScenarioJob::from_spec(&execution.job) {
+            Ok(job) => job,
+            Err(error) => return finished(refused("EXECUTION_ERROR", error)),
+        };
+        let blueprint = match load_blueprint(&job.blueprint) {
+            Ok(blueprint) => blueprint,
+            Err(error) => return finished(refused("INVALID_INPUT", error.to_string())),
+        };
+        let max_duration = job.max_duration().min(execution.timeout.secs().max(1));
+        let python = SandboxPython {
+            interpreter: self.interpreter.clone(),
+            ctx: ctx.clone(),
+            env: base_env(execution),
+        };
+        let services = Services {
+            policy: self.policy.clone(),
+            python: Arc::new(python),
+        };
+        let request = RunRequest {
+            blueprint,
+            input: job.input,
+            scenario_id: job.scenario_id,
+            scenario_name: job.scenario_name,
+            execution_id: execution.id.to_string(),
+            max_duration: Duration::from_secs(u64::from(max_duration)),
+            resume: job.resume,
+        };
+        let report = execute(request, &services, ctx.cancel.clone()).await;
+        tracing::info!(status = ?report.status, operations = report.operations, "scenario run ended");
+        finished(report)
+    }
+}
+
+/// The report of a scenario execution's outcome, for the API.
+pub fn report_of(outcome: &Outcome) -> Option<ScenarioReport> {
+    serde_json::from_value(outcome.extra.clone()?).ok()
+}
+
+/// A run that could not start.
+fn refused(code: &str, message: String) -> ScenarioReport {
+    ScenarioReport {
+        status: ScenarioStatus::Error,
+        outputs: Value::Object(Map::new()),
+        operations: 0,
+        data_transfer: 0,
+        modules: Vec::new(),
+        modules_truncated: false,
+        error: Some(ScenarioError {
+            code: code.to_owned(),
+            message,
+            module_id: None,
+            module_name: None,
+        }),
+        resume: None,
+    }
+}
+
+fn finished(report: ScenarioReport) -> Finished {
+    let timed_out = report.error.as_ref().is_some_and(|e| e.code == "TIMEOUT");
+    let (status, kind) = match report.status {
+        ScenarioStatus::Completed | ScenarioStatus::Warning => {
+            (ExecutionStatus::Succeeded, OutcomeKind::Completed)
+        }
+        ScenarioStatus::Error if timed_out => (ExecutionStatus::Failed, OutcomeKind::TimedOut),
+        ScenarioStatus::Error => (ExecutionStatus::Failed, OutcomeKind::Completed),
+        ScenarioStatus::Stopped => (ExecutionStatus::Canceled, OutcomeKind::Canceled),
+    };
+    let error = match (&report.error, report.status) {
+        (Some(error), _) => Some(error.message.clone()),
+        (None, ScenarioStatus::Stopped) => Some("Execution stopped".to_owned()),
+        (None, _) => None,
+    };
+    let outcome = Outcome {
+        kind,
+        exit_code: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        truncated: report.modules_truncated,
+        result: Some(report.outputs.clone()),
+        error,
+        extra: serde_json::to_value(&report).ok(),
+    };
+    Finished { status, outcome }
+}
+
+/// Python steps in the engine's sandbox, with the execution's limits.
+struct SandboxPython {
+    interpreter: String,
+    ctx: RunContext,
+    env: Vec<(String, String)>,
+}
+
+#[async_trait::async_trait]
+impl PythonStep for SandboxPython {
+    async fn run(&self, call: PythonCall) -> Result<PythonRun, String> {
+        let mut ctx = self.ctx.clone();
+        ctx.cancel = call.cancel;
+        ctx.live = None;
+        let snippet = Snippet {
+            interpreter: &self.interpreter,
+            code: &call.code,
+            input: Some(&call.input),
+            env: self.env.clone(),
+            timeout: call.timeout,
+        };
+        let outcome = run_snippet(snippet, &ctx)
+            .await
+            .map_err(|e| e.to_string())?;
+        let run = &outcome.run;
+        let error = if run.oom_killed {
+            Some(format!(
+                "Memory limit exceeded ({} MiB): the process was killed",
+                ctx.limits.memory_mb
+            ))
+        } else if outcome.result_truncated {
+            Some("the result is larger than the output limit".to_owned())
+        } else {
+            outcome.error.clone()
+        };
+        Ok(PythonRun {
+            result: outcome.result.clone().unwrap_or(Value::Null),
+            stdout: run.stdout.text(),
+            stderr: run.stderr.text(),
+            exit_code: run.status.code(),
+            error,
+            timed_out: run.timed_out,
+            canceled: run.canceled,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
