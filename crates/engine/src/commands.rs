@@ -148,6 +148,7 @@ async fn syntax_check(
         limits: limits.clone(),
         combined_output: true,
         result_channel: false,
+        payload: None,
     };
     let control = RunControl {
         timeout: Duration::from_secs(10),

@@ -21,6 +21,6 @@ mod runners;
 pub use config::EngineConfig;
 pub use engine::{Engine, SubmitError};
 pub use runners::{
-    base_env, interpret, run_snippet, Finished, JobRunner, RunContext, Runners, Snippet,
-    SnippetOutcome,
+    base_env, execution_env, interpret, run_snippet, template_env, Finished, JobRunner, RunContext,
+    Runners, Snippet, SnippetMode, SnippetOutcome,
 };

@@ -49,6 +49,7 @@ async fn drive(mut args: Vec<String>) {
         limits: Limits::default(),
         combined_output: false,
         result_channel: false,
+        payload: None,
     };
     let control = || RunControl {
         timeout: Duration::from_secs(30),

@@ -33,7 +33,7 @@ mod spec;
 pub use capture::Captured;
 pub use error::SandboxError;
 pub use pool::{OutputSink, RunControl, Sandbox, SandboxConfig};
-pub use spec::{ExitStatus, Limits, RunOutcome, RunSpec, SandboxFile};
+pub use spec::{ExitStatus, Limits, RunOutcome, RunSpec, SandboxFile, CONTROL_FD};
 
 /// The inside user id of sandboxed programs (mapped to an unprivileged
 /// outside uid per slot). Shown as `runbox` in the sandbox's `/etc/passwd`.

@@ -3,6 +3,7 @@
 //! the program's output, and enforces the timeout and cancellation (TERM,
 //! a grace period, then KILL of every process of the run).
 
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
@@ -78,7 +79,9 @@ pub struct Sandbox {
 
 struct Inner {
     config: SandboxConfig,
-    free: Mutex<Vec<Slot>>,
+    /// Idle slots, least recently used first: a slot whose launcher has had
+    /// the most time to pre-start its next program is taken first.
+    free: Mutex<VecDeque<Slot>>,
     available: Semaphore,
     cgroup_prefix: String,
     report: Mutex<Option<LayerReport>>,
@@ -189,13 +192,13 @@ impl Sandbox {
             .free
             .lock()
             .ok()
-            .and_then(|mut free| free.pop())
+            .and_then(|mut free| free.pop_front())
             .ok_or_else(|| SandboxError::Launcher("no free slot despite a permit".to_owned()))
     }
 
     fn put_slot(&self, slot: Slot) {
         if let Ok(mut free) = self.inner.free.lock() {
-            free.push(slot);
+            free.push_back(slot);
         }
     }
 }

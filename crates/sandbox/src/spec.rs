@@ -59,6 +59,29 @@ pub struct RunSpec {
     /// Give the program a third pipe (fd 3) for a result the runner reports
     /// apart from the user's own output.
     pub result_channel: bool,
+    /// Two-step start. When set, the program starts with `/dev/null` as
+    /// output and a control socket on fd [`CONTROL_FD`]; it must receive one
+    /// message carrying descriptors `[payload, stdout, stderr, result]`
+    /// (payload: a memfd holding this text), put them in place, and then do
+    /// its work. Everything else in the spec is a template: a launcher
+    /// pre-starts the next program of the same template as soon as a run
+    /// ends, so the program's own start-up (an interpreter's, say) is done
+    /// before the next request arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+}
+
+/// Where a two-step program finds its control socket.
+pub const CONTROL_FD: i32 = 4;
+
+impl RunSpec {
+    /// What identifies interchangeable pre-started programs: the spec
+    /// without its payload.
+    pub fn template_key(&self) -> String {
+        let mut template = self.clone();
+        template.payload = None;
+        serde_json::to_string(&template).unwrap_or_default()
+    }
 }
 
 /// How the program ended.

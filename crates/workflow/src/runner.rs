@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runbox_domain::{Execution, ExecutionStatus, Outcome, OutcomeKind};
-use runbox_engine::{base_env, run_snippet, Finished, JobRunner, RunContext, Snippet};
+use runbox_engine::{execution_env, run_snippet, Finished, JobRunner, RunContext, Snippet, SnippetMode};
 use runbox_netguard::OutboundPolicy;
 use serde_json::{Map, Value};
 
@@ -44,7 +44,7 @@ impl JobRunner for ScenarioRunner {
         let python = SandboxPython {
             interpreter: self.interpreter.clone(),
             ctx: ctx.clone(),
-            env: base_env(execution),
+            env: execution_env(execution),
         };
         let services = Services {
             policy: self.policy.clone(),
@@ -133,9 +133,10 @@ impl PythonStep for SandboxPython {
         let snippet = Snippet {
             interpreter: &self.interpreter,
             code: &call.code,
-            input: Some(&call.input),
+            mode: SnippetMode::WithInput(&call.input),
             env: self.env.clone(),
             timeout: call.timeout,
+            on_output: None,
         };
         let outcome = run_snippet(snippet, &ctx)
             .await

@@ -1,14 +1,16 @@
 //! Agents: registered programs that take a JSON input and return a JSON
 //! object. `python` agents define `run(input)` (called by the embedded
-//! runner); `command` agents read the input on stdin and print the object
-//! on stdout. Output is streamed live as log lines.
+//! runner, like every Python run); `command` agents read the input on
+//! stdin and print the object on stdout. Output is streamed live.
 
 use runbox_domain::{AgentJob, AgentRuntime, Execution, ExecutionStatus, JobSpec, OutcomeKind};
-use runbox_sandbox::{RunControl, RunOutcome, RunSpec, SandboxFile};
+use runbox_sandbox::{RunControl, RunOutcome, RunSpec, SandboxError, SandboxFile};
 use serde_json::{Map, Value};
 
-use super::python::RUNNER_SOURCE;
-use super::{base_env, internal_failure, interpret, Finished, JobRunner, RunContext};
+use super::python::{run_snippet, Snippet, SnippetMode};
+use super::{
+    base_env, execution_env, internal_failure, interpret, Finished, JobRunner, RunContext,
+};
 
 pub struct AgentRunner {
     /// Absolute path of `python3` inside the sandbox.
@@ -19,26 +21,14 @@ pub struct AgentRunner {
 impl JobRunner for AgentRunner {
     async fn run(&self, execution: &Execution, ctx: RunContext) -> Finished {
         let JobSpec::Agent(job) = &execution.job else {
-            return internal_failure(runbox_sandbox::SandboxError::Setup(
-                "not an agent job".into(),
-            ));
+            return internal_failure(SandboxError::Setup("not an agent job".into()));
         };
-        let input = match serde_json::to_string(&job.input) {
-            Ok(text) => text,
-            Err(err) => {
-                return internal_failure(runbox_sandbox::SandboxError::Setup(format!(
-                    "input: {err}"
-                )))
-            }
+        let produced = match &job.runtime {
+            AgentRuntime::Python { code } => self.run_python(execution, job, code, &ctx).await,
+            AgentRuntime::Command { command } => run_command(execution, job, command, &ctx).await,
         };
-        let spec = self.spec(execution, job, input, &ctx);
-        let control = RunControl {
-            timeout: execution.timeout.as_duration(),
-            cancel: ctx.cancel.clone(),
-            on_output: ctx.live.as_ref().map(|live| live.sink()),
-        };
-        match ctx.sandbox.run(spec, control).await {
-            Ok(run) => read_result(execution, job, &run, &ctx),
+        match produced {
+            Ok((run, result)) => read_result(execution, &run, result, &ctx),
             Err(err) => internal_failure(err),
         }
     }
@@ -48,109 +38,104 @@ impl JobRunner for AgentRunner {
     }
 }
 
+/// What a run produced, and the value it returned (or why there is none).
+type Produced = (RunOutcome, Result<Value, String>);
+
 impl AgentRunner {
-    fn spec(
+    async fn run_python(
         &self,
         execution: &Execution,
         job: &AgentJob,
-        input: String,
+        code: &str,
         ctx: &RunContext,
-    ) -> RunSpec {
-        let mut env = base_env(execution);
+    ) -> Result<Produced, SandboxError> {
+        let mut env = execution_env(execution);
         env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let input_file = SandboxFile {
+        let snippet = Snippet {
+            interpreter: &self.interpreter,
+            code,
+            mode: SnippetMode::Agent(&job.input),
+            env,
+            timeout: execution.timeout.as_duration(),
+            on_output: ctx.live.as_ref().map(|live| live.sink()),
+        };
+        let outcome = run_snippet(snippet, ctx).await?;
+        let result = if outcome.result_truncated {
+            Err("the result is larger than the output limit".to_owned())
+        } else {
+            outcome
+                .result
+                .ok_or_else(|| "the runner reported no result".to_owned())
+        };
+        Ok((outcome.run, result))
+    }
+}
+
+async fn run_command(
+    execution: &Execution,
+    job: &AgentJob,
+    command: &str,
+    ctx: &RunContext,
+) -> Result<Produced, SandboxError> {
+    let input = serde_json::to_string(&job.input)
+        .map_err(|e| SandboxError::Setup(format!("input: {e}")))?;
+    let mut env = base_env(execution);
+    env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let spec = RunSpec {
+        argv: vec!["/bin/sh".into(), "-c".into(), command.to_owned()],
+        env,
+        files: vec![SandboxFile {
             name: "input.json".into(),
             contents: input,
-        };
-        let (argv, files, result_channel) = match &job.runtime {
-            AgentRuntime::Python { code } => (
-                vec![
-                    self.interpreter.clone(),
-                    "-I".into(),
-                    "-u".into(),
-                    "/runbox/runner.py".into(),
-                    "agent".into(),
-                ],
-                vec![
-                    SandboxFile {
-                        name: "runner.py".into(),
-                        contents: RUNNER_SOURCE.into(),
-                    },
-                    SandboxFile {
-                        name: "main.py".into(),
-                        contents: code.clone(),
-                    },
-                    input_file,
-                ],
-                true,
-            ),
-            AgentRuntime::Command { command } => (
-                vec!["/bin/sh".into(), "-c".into(), command.clone()],
-                vec![input_file],
-                false,
-            ),
-        };
-        RunSpec {
-            argv,
-            env,
-            files,
-            stdin_file: Some("input.json".into()),
-            limits: ctx.limits.clone(),
-            combined_output: false,
-            result_channel,
-        }
-    }
+        }],
+        stdin_file: Some("input.json".into()),
+        limits: ctx.limits.clone(),
+        combined_output: false,
+        result_channel: false,
+        payload: None,
+    };
+    let control = RunControl {
+        timeout: execution.timeout.as_duration(),
+        cancel: ctx.cancel.clone(),
+        on_output: ctx.live.as_ref().map(|live| live.sink()),
+    };
+    let run = ctx.sandbox.run(spec, control).await?;
+    let result = command_result(&run.stdout.text(), run.stdout.truncated);
+    Ok((run, result))
 }
 
 /// The agent's object (a non-object value wrapped as `{"result": value}`)
 /// or why the run failed, in `error`, the dialect's `error_log`.
 fn read_result(
     execution: &Execution,
-    job: &AgentJob,
     run: &RunOutcome,
+    produced: Result<Value, String>,
     ctx: &RunContext,
 ) -> Finished {
     let mut finished = interpret(execution, run, &ctx.limits);
-    if finished.status == ExecutionStatus::TimedOut {
-        finished.outcome.error = Some(format!("timed out after {} s", execution.timeout.secs()));
-        return finished;
-    }
-    if finished.status == ExecutionStatus::Failed {
-        // The traceback or the command's stderr says more than an exit code.
-        let stderr = finished.outcome.stderr.trim();
-        if !stderr.is_empty() {
-            finished.outcome.error = Some(stderr.to_owned());
+    match finished.status {
+        ExecutionStatus::TimedOut => {
+            finished.outcome.error =
+                Some(format!("timed out after {} s", execution.timeout.secs()));
         }
-        return finished;
-    }
-    if finished.status != ExecutionStatus::Succeeded {
-        return finished;
-    }
-    let produced = match &job.runtime {
-        AgentRuntime::Python { .. } => python_result(run),
-        AgentRuntime::Command { .. } => {
-            command_result(&finished.outcome.stdout, run.stdout.truncated)
+        ExecutionStatus::Failed => {
+            // The traceback or the command's stderr says more than an exit code.
+            let stderr = finished.outcome.stderr.trim();
+            if !stderr.is_empty() {
+                finished.outcome.error = Some(stderr.to_owned());
+            }
         }
-    };
-    match produced {
-        Ok(value) => finished.outcome.result = Some(as_object(value)),
-        Err(why) => {
-            finished.status = ExecutionStatus::Failed;
-            finished.outcome.kind = OutcomeKind::InvalidOutput;
-            finished.outcome.error = Some(why);
-        }
+        ExecutionStatus::Succeeded => match produced {
+            Ok(value) => finished.outcome.result = Some(as_object(value)),
+            Err(why) => {
+                finished.status = ExecutionStatus::Failed;
+                finished.outcome.kind = OutcomeKind::InvalidOutput;
+                finished.outcome.error = Some(why);
+            }
+        },
+        _ => {}
     }
     finished
-}
-
-fn python_result(run: &RunOutcome) -> Result<Value, String> {
-    let channel = run.result.as_ref().ok_or("the runner reported no result")?;
-    if channel.truncated {
-        return Err("the result is larger than the output limit".to_owned());
-    }
-    let report: Value =
-        serde_json::from_slice(&channel.bytes).map_err(|e| format!("unreadable result: {e}"))?;
-    Ok(report.get("result").cloned().unwrap_or(Value::Null))
 }
 
 fn command_result(stdout: &str, truncated: bool) -> Result<Value, String> {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::live_output::LiveOutput;
 
 pub use agent::AgentRunner;
-pub use python::{run_snippet, PythonRunner, Snippet, SnippetOutcome};
+pub use python::{run_snippet, PythonRunner, Snippet, SnippetMode, SnippetOutcome};
 pub use shell::ShellRunner;
 
 /// What a runner may use while running one execution.
@@ -93,12 +93,23 @@ impl Runners {
 
 /// The environment every sandboxed program starts with.
 pub fn base_env(execution: &Execution) -> Vec<(String, String)> {
+    let mut env = template_env();
+    env.extend(execution_env(execution));
+    env
+}
+
+/// The part of [`base_env`] that is the same for every run.
+pub fn template_env() -> Vec<(String, String)> {
     vec![
         ("PATH".to_owned(), "/usr/local/bin:/usr/bin:/bin".to_owned()),
         ("HOME".to_owned(), runbox_sandbox::WORK_DIR.to_owned()),
         ("LANG".to_owned(), "C.UTF-8".to_owned()),
-        ("RUNBOX_EXECUTION_ID".to_owned(), execution.id.to_string()),
     ]
+}
+
+/// The part of [`base_env`] that is particular to one execution.
+pub fn execution_env(execution: &Execution) -> Vec<(String, String)> {
+    vec![("RUNBOX_EXECUTION_ID".to_owned(), execution.id.to_string())]
 }
 
 /// The common reading of a finished process: timeout, cancel, memory kill

@@ -11,7 +11,9 @@ use runbox_sandbox::{RunControl, RunOutcome, RunSpec, SandboxError, SandboxFile}
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{base_env, internal_failure, interpret, Finished, JobRunner, RunContext};
+use super::{
+    execution_env, internal_failure, interpret, template_env, Finished, JobRunner, RunContext,
+};
 
 pub(crate) const RUNNER_SOURCE: &str = include_str!("python_runner.py");
 
@@ -20,15 +22,28 @@ pub struct PythonRunner {
     pub interpreter: String,
 }
 
+/// How the runner treats the code.
+#[derive(Clone, Copy)]
+pub enum SnippetMode<'a> {
+    /// Plain code, as `python3 -c` runs it.
+    Script,
+    /// The code sees this value as the global variable `input`.
+    WithInput(&'a Value),
+    /// The code defines `run(input)`, called with this value.
+    Agent(&'a Value),
+}
+
 /// One piece of Python to run.
 pub struct Snippet<'a> {
     /// Absolute path of `python3` inside the sandbox.
     pub interpreter: &'a str,
     pub code: &'a str,
-    /// When given, the code sees it as the global variable `input`.
-    pub input: Option<&'a Value>,
+    pub mode: SnippetMode<'a>,
+    /// Variables of this run (`RUNBOX_EXECUTION_ID`, an agent's own),
+    /// added to [`template_env`].
     pub env: Vec<(String, String)>,
     pub timeout: Duration,
+    pub on_output: Option<runbox_sandbox::OutputSink>,
 }
 
 /// What a snippet did: the process's outcome, plus the runner's report.
@@ -50,52 +65,58 @@ struct Report {
     error: Option<String>,
 }
 
-/// Runs a snippet in the sandbox with the context's limits and cancellation.
+/// The CPU limit of every Python run. The runner is started before its run
+/// is known, so its limits cannot depend on the run's timeout (which the
+/// wall clock enforces anyway); this only stops a runaway.
+const PYTHON_CPU_SECS: u32 = 2 * 3600 + 5;
+
+/// Runs a snippet in the sandbox with the context's limits and
+/// cancellation. Every Python run shares one template (interpreter, runner,
+/// limits), so slots keep an interpreter started and waiting for the next
+/// one; the code, input and per-run variables travel as the payload.
 pub async fn run_snippet(
     snippet: Snippet<'_>,
     ctx: &RunContext,
 ) -> Result<SnippetOutcome, SandboxError> {
-    let mut files = vec![
-        SandboxFile {
+    let (mode, input) = match snippet.mode {
+        SnippetMode::Script => ("script", None),
+        SnippetMode::WithInput(input) => ("input", Some(input)),
+        SnippetMode::Agent(input) => ("agent", Some(input)),
+    };
+    let env: serde_json::Map<String, Value> = snippet
+        .env
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let payload =
+        serde_json::json!({ "mode": mode, "code": snippet.code, "input": input, "env": env });
+    let mut limits = ctx.limits.clone();
+    limits.cpu_secs = PYTHON_CPU_SECS;
+    let spec = RunSpec {
+        // -I: ignore PYTHON* variables and user site-packages; the runner
+        // itself puts "" on sys.path as `python3 -c` does. -u: output
+        // reaches the pipes as it is written, even if the run is killed.
+        argv: vec![
+            snippet.interpreter.to_owned(),
+            "-I".into(),
+            "-u".into(),
+            "/runbox/runner.py".into(),
+        ],
+        env: template_env(),
+        files: vec![SandboxFile {
             name: "runner.py".into(),
             contents: RUNNER_SOURCE.into(),
-        },
-        SandboxFile {
-            name: "main.py".into(),
-            contents: snippet.code.to_owned(),
-        },
-    ];
-    // -I: ignore PYTHON* variables and user site-packages; the runner itself
-    // puts "" on sys.path as `python3 -c` does. -u: output reaches the pipes
-    // as it is written, even if the run is killed.
-    let mut argv = vec![
-        snippet.interpreter.to_owned(),
-        "-I".into(),
-        "-u".into(),
-        "/runbox/runner.py".into(),
-    ];
-    if let Some(input) = snippet.input {
-        let text =
-            serde_json::to_string(input).map_err(|e| SandboxError::Setup(format!("input: {e}")))?;
-        files.push(SandboxFile {
-            name: "input.json".into(),
-            contents: text,
-        });
-        argv.push("input".into());
-    }
-    let spec = RunSpec {
-        argv,
-        env: snippet.env,
-        files,
+        }],
         stdin_file: None,
-        limits: ctx.limits.clone(),
+        limits,
         combined_output: false,
         result_channel: true,
+        payload: Some(payload.to_string()),
     };
     let control = RunControl {
         timeout: snippet.timeout,
         cancel: ctx.cancel.clone(),
-        on_output: None,
+        on_output: snippet.on_output,
     };
     let run = ctx.sandbox.run(spec, control).await?;
     let channel = run.result.as_ref();
@@ -124,9 +145,10 @@ impl JobRunner for PythonRunner {
         let snippet = Snippet {
             interpreter: &self.interpreter,
             code: &job.code,
-            input: None,
-            env: base_env(execution),
+            mode: SnippetMode::Script,
+            env: execution_env(execution),
             timeout: execution.timeout.as_duration(),
+            on_output: None,
         };
         let outcome = match run_snippet(snippet, &ctx).await {
             Ok(outcome) => outcome,

@@ -1,21 +1,28 @@
 """runbox's Python runner.
 
-Runs /runbox/main.py the way `python3 -c` would, except that a top-level
-`return VALUE` ends the code and makes VALUE the result. With the argument
-`input`, the JSON document in /runbox/input.json is the global `input`. With
-the argument `agent`, the code must define `run(input)`, which is then
-called with that document and whose return value is the result.
-The outcome (result, error line) is reported as one JSON document on a
-channel of its own (fd 3), never mixed with the program's stdout.
+Started ahead of its run (the sandbox's two-step start), it waits on its
+control socket (fd 4) for the run's payload and output pipes, then runs the
+code the way `python3 -c` would, except that a top-level `return VALUE`
+ends the code and makes VALUE the result. Payload modes: `script` (plain
+code), `input` (the payload's `input` is the global `input`), `agent` (the
+code must define `run(input)`, called with the input; its return value is
+the result). The outcome (result, error line) is reported as one JSON
+document on a channel of its own (fd 3), never mixed with the program's
+stdout.
 """
+import json
 import os
+import socket
 import sys
 
 RUNNER_FILE = __file__
 
-# `ast`, `json` and `traceback` cost several milliseconds to import, more
-# than the rest of a short run: they are imported only when needed (code
-# with a top-level `return`, a result to encode, an exception to print).
+# `ast` and `traceback` cost milliseconds to import, more than the rest of a
+# short run: they are imported only when needed (code with a top-level
+# `return`, an exception to print). `json` and `socket` are imported before
+# the run arrives.
+
+CONTROL_FD = 4
 
 
 class _Return(BaseException):
@@ -84,8 +91,6 @@ def _user_traceback(exc):
 def _encode(value):
     if value is None:
         return "null"
-    import json
-
     try:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError, OverflowError):
@@ -100,12 +105,10 @@ class _AgentError(Exception):
 
 
 def _run_agent(namespace):
-    import json
-
     run = namespace.get("run")
     if not callable(run):
         raise _AgentError("the agent code does not define a function run(input)")
-    result = run(_load_input())
+    result = run(namespace.get("input"))
     try:
         json.dumps(result, allow_nan=False)
     except (TypeError, ValueError, RecursionError, OverflowError) as exc:
@@ -113,20 +116,32 @@ def _run_agent(namespace):
     return result
 
 
-def _load_input():
-    import json
-
-    with open("/runbox/input.json", encoding="utf-8") as f:
-        return json.load(f)
+def _receive():
+    """Waits for the run: the payload and the output pipes, put in place."""
+    control = socket.socket(fileno=CONTROL_FD)
+    _message, fds, _flags, _address = socket.recv_fds(control, 16, 4)
+    control.close()
+    if len(fds) != 4:
+        sys.exit(0)  # the launcher went away before the run came
+    payload_fd, stdout_fd, stderr_fd, result_fd = fds
+    for source, target in ((stdout_fd, 1), (stderr_fd, 2), (result_fd, 3)):
+        os.dup2(source, target)
+        os.close(source)
+    os.lseek(payload_fd, 0, os.SEEK_SET)  # the launcher's write left it at the end
+    with os.fdopen(payload_fd, "rb") as f:
+        payload = json.loads(f.read())
+    os.environ.update(payload.get("env") or {})
+    return payload
 
 
 def main():
-    agent = sys.argv[1:] == ["agent"]
-    with_input = sys.argv[1:] == ["input"]
+    payload = _receive()
+    mode = payload.get("mode", "script")
+    agent = mode == "agent"
+    with_input = mode in ("input", "agent")
     channel = os.fdopen(os.dup(3), "w", encoding="utf-8")  # dup'ed fds are not inherited
     os.close(3)
-    with open("/runbox/main.py", encoding="utf-8") as f:
-        source = f.read()
+    source = payload.get("code", "")
     sys.argv = ["-c"]
     sys.path.insert(0, "")
     result = None
@@ -141,7 +156,7 @@ def main():
         namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__runbox_return__": _Return}
         try:
             if with_input:
-                namespace["input"] = _load_input()
+                namespace["input"] = payload.get("input")
             exec(code, namespace)
             if agent:
                 result = _run_agent(namespace)

@@ -26,6 +26,7 @@ impl JobRunner for ShellRunner {
             limits: ctx.limits.clone(),
             combined_output: true,
             result_channel: false,
+            payload: None,
         };
         let control = RunControl {
             timeout: execution.timeout.as_duration(),

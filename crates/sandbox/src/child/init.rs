@@ -121,7 +121,7 @@ fn forward_termination_signals() -> Result<(), String> {
 /// Init keeps no copy of the run's pipes, so the server sees end-of-file as
 /// soon as the program's processes are gone.
 fn release_descriptors(ctx: &ChildContext<'_>) {
-    for fd in [Some(ctx.stdout), Some(ctx.stderr), ctx.result]
+    for fd in [Some(ctx.stdout), Some(ctx.stderr), ctx.result, ctx.control]
         .into_iter()
         .flatten()
     {

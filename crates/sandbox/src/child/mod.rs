@@ -31,6 +31,8 @@ pub(crate) struct ChildContext<'a> {
     pub stdout: &'a OwnedFd,
     pub stderr: &'a OwnedFd,
     pub result: Option<&'a OwnedFd>,
+    /// The control socket of a two-step program (see `RunSpec::payload`).
+    pub control: Option<&'a OwnedFd>,
     /// The launcher's control socket: init must not keep a copy open, or the
     /// server would not notice the launcher dying.
     pub launcher_socket: std::os::fd::RawFd,

@@ -78,7 +78,8 @@ fn to_cstrings<'a>(items: impl Iterator<Item = &'a str>) -> Result<Vec<CString>,
         .collect()
 }
 
-/// stdin, stdout, stderr and (when asked) the result channel as fds 0..=3,
+/// stdin, stdout, stderr, (when asked) the result channel and the control
+/// socket as fds 0..=4,
 /// the error pipe right after them (closed by exec), everything else closed
 /// so nothing of the launcher leaks in. Returns the error pipe's new number.
 fn wire_descriptors(ctx: &ChildContext<'_>, error_fd: RawFd) -> Result<RawFd, String> {
@@ -96,6 +97,12 @@ fn wire_descriptors(ctx: &ChildContext<'_>, error_fd: RawFd) -> Result<RawFd, St
     let mut sources: Vec<RawFd> = vec![stdin, ctx.stdout.as_raw_fd(), ctx.stderr.as_raw_fd()];
     if let Some(result) = ctx.result {
         sources.push(result.as_raw_fd());
+    }
+    if let Some(control) = ctx.control {
+        if sources.len() != crate::CONTROL_FD as usize {
+            return Err("a two-step program needs a result channel".to_owned());
+        }
+        sources.push(control.as_raw_fd());
     }
     let mut lifted = Vec::with_capacity(sources.len());
     for fd in &sources {
