@@ -28,6 +28,7 @@ mod error;
 pub mod launcher;
 mod pool;
 mod protocol;
+mod run_io;
 mod spec;
 
 pub use capture::Captured;

@@ -16,8 +16,9 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::capture::{capture, Captured};
+use crate::capture::Captured;
 use crate::protocol::{recv, send, FromLauncher, FsPlan, LauncherSetup, ToLauncher};
+use crate::run_io::{spawn_capture, spec_memfd, RunPipes};
 use crate::{cgroup, Limits, RunOutcome, RunSpec, SandboxError};
 
 /// Receives live output as it is read: `(is_stderr, bytes)`.
@@ -463,87 +464,4 @@ fn set_nonblocking(fd: RawFd) -> Result<(), SandboxError> {
     let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
     fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     Ok(())
-}
-
-fn spec_memfd(spec: &RunSpec) -> Result<OwnedFd, SandboxError> {
-    use std::io::Write;
-    let fd = nix::sys::memfd::memfd_create(
-        c"runbox-spec",
-        nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
-    )?;
-    let mut file = std::fs::File::from(fd);
-    let body = serde_json::to_vec(spec).map_err(|e| SandboxError::Setup(format!("spec: {e}")))?;
-    file.write_all(&body)?;
-    Ok(OwnedFd::from(file))
-}
-
-/// The pipes of one run: the launcher gets the write ends, we read.
-struct RunPipes {
-    stdout_r: OwnedFd,
-    stdout_w: OwnedFd,
-    stderr_r: Option<OwnedFd>,
-    stderr_w: OwnedFd,
-    result_r: Option<OwnedFd>,
-    result_w: Option<OwnedFd>,
-}
-
-struct Readers {
-    stdout: tokio::net::unix::pipe::Receiver,
-    stderr: Option<tokio::net::unix::pipe::Receiver>,
-    result: Option<tokio::net::unix::pipe::Receiver>,
-}
-
-impl RunPipes {
-    fn new(spec: &RunSpec) -> Result<Self, SandboxError> {
-        let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC);
-        let (stdout_r, stdout_w) = pipe()?;
-        let (stderr_r, stderr_w) = if spec.combined_output {
-            (None, stdout_w.try_clone()?)
-        } else {
-            let (r, w) = pipe()?;
-            (Some(r), w)
-        };
-        let (result_r, result_w) = if spec.result_channel {
-            let (r, w) = pipe()?;
-            (Some(r), Some(w))
-        } else {
-            (None, None)
-        };
-        Ok(Self {
-            stdout_r,
-            stdout_w,
-            stderr_r,
-            stderr_w,
-            result_r,
-            result_w,
-        })
-    }
-
-    /// Drops our copies of the write ends (the launcher has its own now) and
-    /// wraps the read ends for async reading.
-    fn into_readers(self) -> Result<Readers, SandboxError> {
-        use tokio::net::unix::pipe::Receiver;
-        drop((self.stdout_w, self.stderr_w, self.result_w));
-        Ok(Readers {
-            stdout: Receiver::from_owned_fd(self.stdout_r)?,
-            stderr: self.stderr_r.map(Receiver::from_owned_fd).transpose()?,
-            result: self.result_r.map(Receiver::from_owned_fd).transpose()?,
-        })
-    }
-}
-
-fn spawn_capture(
-    reader: tokio::net::unix::pipe::Receiver,
-    limit: usize,
-    sink: Option<OutputSink>,
-    is_stderr: bool,
-) -> tokio::task::JoinHandle<Captured> {
-    tokio::spawn(async move {
-        capture(reader, limit, |chunk| {
-            if let Some(sink) = &sink {
-                sink(is_stderr, chunk);
-            }
-        })
-        .await
-    })
 }
