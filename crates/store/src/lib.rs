@@ -56,6 +56,26 @@ pub trait Store:
 }
 
 /// Opens (creating and migrating if needed) the store behind `url`:
+/// The version of the SQLite library runbox is built with (what a SQLite
+/// store reports as its database version), asked once of an in-memory
+/// database.
+pub async fn sqlite_library_version() -> Option<String> {
+    static VERSION: tokio::sync::OnceCell<Option<String>> = tokio::sync::OnceCell::const_new();
+    VERSION
+        .get_or_init(|| async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+                .await
+                .ok()?;
+            sqlx::query_scalar::<_, String>("select sqlite_version()")
+                .fetch_one(&mut conn)
+                .await
+                .ok()
+        })
+        .await
+        .clone()
+}
+
 /// `sqlite://PATH` or `postgres://…` / `postgresql://…` (any libpq-style URL
 /// sqlx accepts, e.g. `?options=-c%20search_path%3Dmyschema` to use a schema
 /// other than `public`; the schema must exist).

@@ -20,10 +20,12 @@ pub async fn health(State(state): State<AppState>) -> Response {
     match ping {
         Ok(Ok(info)) => {
             let counts = state.store.queue_counts().await.unwrap_or_default();
+            // On PostgreSQL this is the embedded library's version (runbox
+            // still carries SQLite); `database_version` is the server's.
             let sqlite_version = if info.backend == "sqlite" {
                 Some(info.version.clone())
             } else {
-                None
+                runbox_store::sqlite_library_version().await
             };
             let mut body = json!({
                 "status": "ok",

@@ -164,6 +164,13 @@ async fn three_nodes_share_the_queue_limits_status_and_cancel() {
     let (_, health) = get_as(&b, ADMIN_KEY, "/admin/health").await;
     assert_eq!(health["database"], "postgres");
     assert_eq!(health["status"], "ok");
+    assert!(
+        health["sqlite_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.")),
+        "{health}"
+    );
+    assert!(health["database_version"].is_string(), "{health}");
 }
 
 #[tokio::test]
