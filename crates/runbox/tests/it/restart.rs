@@ -27,10 +27,13 @@ async fn job(server: &Server, id: &Value) -> Value {
 
 #[tokio::test]
 async fn kill_9_then_restart_interrupts_running_and_runs_queued() {
+    // Its own outside uids, so its sandboxed processes can be found by uid.
+    let uid_base = 2_700_000;
     let mut server = Server::start_with(
         Options::default()
             .env("RUNBOX_WORKERS", "2")
-            .env("RUNBOX_HTTP_ALLOW", "127.0.0.1"),
+            .env("RUNBOX_HTTP_ALLOW", "127.0.0.1")
+            .env("RUNBOX_SANDBOX_UID_BASE", uid_base.to_string()),
     );
     let (_, finished) = python(&server, "print('before the crash')").await;
     let running: Vec<Value> = vec![
@@ -50,18 +53,26 @@ async fn kill_9_then_restart_interrupts_running_and_runs_queued() {
     for id in &queued {
         assert_eq!(job(&server, id).await["job_status"], "queued");
     }
+    // Every sandboxed process (running, and pre-started for the next run)
+    // dies with its launcher.
+    let uids: Vec<String> = (uid_base..uid_base + 4).map(|u| u.to_string()).collect();
+    let sandboxed = || {
+        let out = std::process::Command::new("pgrep")
+            .arg("-u")
+            .arg(uids.join(","))
+            .output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(
+        !sandboxed().is_empty(),
+        "the check must see the sandboxes while the server lives"
+    );
     server.kill9();
-    // The sandboxed processes die with their launcher.
     eventually(
         "sandbox processes gone",
         Duration::from_secs(10),
-        || async {
-            let out = std::process::Command::new("pgrep")
-                .arg("-f")
-                .arg("sleep 4242")
-                .output();
-            out.map(|o| o.stdout.is_empty()).unwrap_or(false)
-        },
+        || async { sandboxed().is_empty() },
     )
     .await;
     server.restart();
@@ -93,6 +104,16 @@ async fn kill_9_then_restart_interrupts_running_and_runs_queued() {
         before["response"]["response"]["stdout"], "before the crash\n",
         "finished results survive"
     );
+    // The restarted node now holds pre-started interpreters for its next
+    // runs: they too die with the server.
+    assert!(!sandboxed().is_empty());
+    server.kill9();
+    eventually(
+        "pre-started sandboxes gone",
+        Duration::from_secs(10),
+        || async { sandboxed().is_empty() },
+    )
+    .await;
 }
 
 #[tokio::test]

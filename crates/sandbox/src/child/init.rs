@@ -66,6 +66,9 @@ fn run(ctx: &ChildContext<'_>) -> Result<ExitStatus, String> {
         .map_err(|e| format!("setresgid: {e}"))?;
     nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
         .map_err(|e| format!("setresuid: {e}"))?;
+    // Changing credentials clears the death signal: set it again. (The
+    // first one covers the launcher dying before the id maps arrive.)
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| format!("pdeathsig: {e}"))?;
     nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
     mounts::build_root(ctx.fs, ctx.spec)?;
     forward_termination_signals()?;

@@ -48,7 +48,6 @@ fn harden_and_exec(ctx: &ChildContext<'_>, error_fd: &mut RawFd) -> Result<Never
     let program = argv.first().ok_or("empty argv")?.clone();
     *error_fd = wire_descriptors(ctx, *error_fd)?;
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-    set_death_signal()?;
     nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
     let id = SANDBOX_UID;
     setresgid(Gid::from_raw(id), Gid::from_raw(id), Gid::from_raw(id))
@@ -57,6 +56,8 @@ fn harden_and_exec(ctx: &ChildContext<'_>, error_fd: &mut RawFd) -> Result<Never
     // Leaving uid 0 of the namespace clears every remaining capability.
     setresuid(Uid::from_raw(id), Uid::from_raw(id), Uid::from_raw(id))
         .map_err(|e| format!("setresuid: {e}"))?;
+    // After the credential changes, which would clear it.
+    set_death_signal()?;
     nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
     set_rlimits(ctx)?;
     super::landlock::restrict(&ctx.fs.read_only)?;

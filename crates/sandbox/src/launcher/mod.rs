@@ -88,15 +88,24 @@ fn serve(sock: &OwnedFd) -> Result<(), String> {
         warnings: layer_warnings(&slot),
     };
     send(fd, &ready, &[]).map_err(|e| e.to_string())?;
+    let served = serve_runs(&mut slot, fd);
+    // The server is gone (or the connection broke): nothing may outlive it.
+    if let Some(idle) = slot.warm.take() {
+        idle.discard();
+    }
+    served
+}
+
+fn serve_runs(slot: &mut Slot, fd: RawFd) -> Result<(), String> {
     loop {
         match recv::<ToLauncher>(fd, MsgFlags::empty()).map_err(|e| e.to_string())? {
             None => return Ok(()),
             Some((ToLauncher::Run, fds)) => {
-                let (finished, template) = run_one(&mut slot, fd, fds)?;
+                let (finished, template) = run_one(slot, fd, fds)?;
                 send(fd, &finished, &[]).map_err(|e| e.to_string())?;
                 // Start the next one now, while the server handles the reply.
                 if let Some(template) = template {
-                    slot.warm = warm::prestart(&slot, &template, fd).ok();
+                    slot.warm = warm::prestart(slot, &template, fd).ok();
                 }
             }
             // A late kill for a run that already ended: nothing to do.
