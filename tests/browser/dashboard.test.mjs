@@ -9,86 +9,15 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const BIN = path.resolve(repo, process.env.RUNBOX_BIN || 'target/debug/runbox');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const KEY = 'browser-test-admin-key-0123456789';
-const ARTIFACTS = path.join(here, 'artifacts');
-const WAIT = 20_000;
-const DESKTOP = { width: 1440, height: 900 };
-const PHONE = { width: 390, height: 844 };
+import {
+  KEY, ARTIFACTS, WAIT, PHONE, startServer, apiCall as call, launchBrowser, openPage as open,
+} from './helpers.mjs';
 
 // ------------------------------------------------------------- server ----
 
-/** Starts `runbox serve` on a free port; resolves once it prints its address. */
-async function startServer() {
-  if (!existsSync(BIN)) throw new Error(`runbox binary not found at ${BIN} (build it, or set RUNBOX_BIN)`);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'runbox-browser-data-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RUNBOX_')));
-  env.RUNBOX_API_KEY = KEY;
-  env.RUST_LOG = env.RUST_LOG || 'warn';
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runbox did not start in 30 s:\n${log}`)), 30_000);
-    let pending = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      log += chunk;
-      if (log.length > 200_000) log = log.slice(-100_000);
-      pending += chunk;
-      let newline;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        const match = /listening on (http:\/\/\S+)/.exec(line);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`runbox exited (${code ?? signal}) before listening:\n${log}`));
-    });
-  });
-  return {
-    url,
-    log: () => log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** A call to the buttons API from the test itself (for setting up). */
-async function apiCall(server, method, route, body) {
-  const response = await fetch(server.url + route, {
-    method,
-    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const apiCall = (server, method, route, body) => call(server, method, route, body);
 
 async function createButton(server, button) {
   const { status, body } = await apiCall(server, 'POST', '/api/v1/buttons', button);
@@ -100,58 +29,19 @@ async function createButton(server, button) {
 
 let server;
 let browser;
-let profileDir;
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
-  profileDir = mkdtempSync(path.join(tmpdir(), 'runbox-chromium-profile-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: DESKTOP,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
-/**
- * A new tab (so a fresh sessionStorage: signed out) that records page
- * errors and console errors (a CSP violation is one).
- */
-async function openPage(t, { viewport = DESKTOP, colorScheme = 'light' } = {}) {
-  const page = await browser.newPage();
-  await page.setViewportSize(viewport);
-  await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
-  page.setDefaultTimeout(WAIT);
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (message) => {
-    // Refused requests (a wrong key, an invalid command) are logged by the
-    // browser as failed resources: they are expected answers, not faults.
-    if (message.type() === 'error' && !/Failed to load resource: .*status of 4\d\d/.test(message.text())) {
-      problems.push(`console: ${message.text()}`);
-    }
-  });
-  t.after(async () => {
-    await page.close();
-    assert.deepEqual(problems, [], 'the page logged errors');
-  });
-  return page;
-}
+/** A new tab that records page and console errors (see helpers.mjs). */
+const openPage = (t, options) => open(browser, t, options);
 
 async function signIn(page, key = KEY) {
   await page.goto(server.url + '/');

@@ -44,6 +44,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.js", JS, include_bytes!("../web/app.js")),
     ("core.js", JS, include_bytes!("../web/core.js")),
     ("buttons.js", JS, include_bytes!("../web/buttons.js")),
+    ("agents.js", JS, include_bytes!("../web/agents.js")),
     ("app.css", CSS, include_bytes!("../web/app.css")),
 ];
 

@@ -10,8 +10,9 @@
 
 import { h, api, ApiError, session } from './core.js';
 import buttons from './buttons.js';
+import agents from './agents.js';
 
-const VIEWS = [buttons];
+const VIEWS = [buttons, agents];
 
 const $ = (id) => document.getElementById(id);
 const loginSection = $('login');

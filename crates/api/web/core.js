@@ -57,6 +57,10 @@ const ICON_PATHS = {
   close: 'M6 6l12 12M18 6L6 18',
   clock: 'M12 7v5l3 2M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z',
   terminal: 'M4 6l5 5-5 5M11 17h9',
+  bot: 'M12 4v3M6 8h12a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2zM9 13h.01M15 13h.01M9.5 16.5h5',
+  gauge: 'M12 14l3.5-3.5M4.5 17a8.5 8.5 0 1 1 15 0',
+  code: 'M8 8l-4 4 4 4M16 8l4 4-4 4M13.5 5l-3 14',
+  user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4.5 20a7.5 7.5 0 0 1 15 0',
 };
 const SVG_NS = 'http://www.w3.org/2000/svg';
 export function icon(name, extraClass = '') {
@@ -211,14 +215,61 @@ export const STATUS_LABELS = {
 
 export const FINAL_STATUSES = new Set(['completed', 'failed', 'timeout', 'canceled']);
 
-/** A coloured badge with the status word (colour is never the only cue). */
+/**
+ * The agents dialect's statuses (upper case, as the API says them), with
+ * the badge style each one borrows. QUEUED is what the run reply calls
+ * PENDING.
+ */
+export const AGENT_STATUS_STYLES = {
+  QUEUED: 'pending',
+  PENDING: 'pending',
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELED: 'canceled',
+  CANCEL_REQUESTED: 'cancel-requested',
+};
+
+export const AGENT_FINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
+
+/**
+ * A coloured badge with the status word (colour is never the only cue).
+ * Buttons' lower-case words show as they are; the agents' upper-case words
+ * show as the API spells them (CANCEL_REQUESTED with a space).
+ */
 export function badge(status) {
+  if (Object.hasOwn(AGENT_STATUS_STYLES, status)) {
+    return h('span', {
+      class: ['badge', 'badge-upper', `badge-${AGENT_STATUS_STYLES[status]}`],
+      dataset: { status },
+      text: status.replace(/_/g, ' '),
+    });
+  }
   const known = Object.hasOwn(STATUS_LABELS, status);
   return h('span', {
     class: ['badge', `badge-${known ? status : 'unknown'}`],
     dataset: { status: String(status) },
     text: known ? STATUS_LABELS[status] : String(status || 'unknown'),
   });
+}
+
+// --------------------------------------------------------- environment ----
+
+/** "NAME=value" lines → object; throws with the line number on a bad line. */
+export function parseEnv(text) {
+  const env = {};
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/\r$/, '');
+    if (!line.trim() || line.trimStart().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`Environment, line ${index + 1}: expected NAME=value.`);
+    env[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  });
+  return env;
+}
+
+export function formatEnv(env) {
+  return Object.entries(env || {}).map(([name, value]) => `${name}=${value}`).join('\n');
 }
 
 // -------------------------------------------------------------- times ----
