@@ -81,7 +81,12 @@ impl FieldType {
             FieldType::Text => value.is_string(),
             FieldType::Number => value.is_number(),
             FieldType::Boolean => value.is_boolean(),
-            FieldType::Date => value.as_str().is_some_and(|s| runbox_domain::Timestamp::parse(s).is_some()) || value.is_i64(),
+            FieldType::Date => {
+                value
+                    .as_str()
+                    .is_some_and(|s| runbox_domain::Timestamp::parse(s).is_some())
+                    || value.is_i64()
+            }
             FieldType::Array => value.is_array(),
             FieldType::Collection => value.is_object(),
             FieldType::Any => true,
@@ -116,11 +121,17 @@ impl Interface {
                     Some(default) => {
                         input.insert(field.name.clone(), default.clone());
                     }
-                    None if field.required => return Err(format!("data.{} is required", field.name)),
+                    None if field.required => {
+                        return Err(format!("data.{} is required", field.name))
+                    }
                     None => {}
                 },
                 Some(value) if !field.kind.accepts(value) => {
-                    return Err(format!("data.{} must be of type {}", field.name, field.kind.name()));
+                    return Err(format!(
+                        "data.{} must be of type {}",
+                        field.name,
+                        field.kind.name()
+                    ));
                 }
                 Some(_) => {}
             }
@@ -134,7 +145,9 @@ pub fn check_max_duration(value: i64) -> Result<u32, String> {
     if (1..=i64::from(MAX_DURATION_SECS)).contains(&value) {
         Ok(value as u32)
     } else {
-        Err(format!("maxDuration must be between 1 and {MAX_DURATION_SECS} seconds, got {value}"))
+        Err(format!(
+            "maxDuration must be between 1 and {MAX_DURATION_SECS} seconds, got {value}"
+        ))
     }
 }
 
@@ -159,12 +172,21 @@ mod tests {
     #[test]
     fn inputs_are_checked_and_defaulted() {
         let i = interface();
-        assert_eq!(i.apply(&json!({"name": "Ada"})), Ok(json!({"name": "Ada", "count": 3})));
-        assert_eq!(i.apply(&json!({"name": "Ada", "extra": 1})).map(|v| v["extra"].clone()), Ok(json!(1)));
+        assert_eq!(
+            i.apply(&json!({"name": "Ada"})),
+            Ok(json!({"name": "Ada", "count": 3}))
+        );
+        assert_eq!(
+            i.apply(&json!({"name": "Ada", "extra": 1}))
+                .map(|v| v["extra"].clone()),
+            Ok(json!(1))
+        );
         assert!(i.apply(&json!({})).is_err());
         assert!(i.apply(&json!({"name": 5})).is_err());
         assert!(i.apply(&json!({"name": "x", "tags": "no"})).is_err());
         assert!(i.apply(&json!([1])).is_err());
-        assert!(Interface::default().apply(&json!({"anything": true})).is_ok());
+        assert!(Interface::default()
+            .apply(&json!({"anything": true}))
+            .is_ok());
     }
 }

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runbox_domain::{Execution, ExecutionStatus, Outcome, OutcomeKind};
-use runbox_engine::{execution_env, run_snippet, Finished, JobRunner, RunContext, Snippet, SnippetMode};
+use runbox_engine::{
+    execution_env, run_snippet, Finished, JobRunner, RunContext, Snippet, SnippetMode,
+};
 use runbox_netguard::OutboundPolicy;
 use serde_json::{Map, Value};
 

@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use runbox_domain::{ExecutionId, ExecutionKind, ExecutionStatus, NewExecution, Priority, Timeout, Timestamp, UserName};
+use runbox_domain::{
+    ExecutionId, ExecutionKind, ExecutionStatus, NewExecution, Priority, Timeout, Timestamp,
+    UserName,
+};
 use runbox_engine::Engine;
 use runbox_store::{CatalogItem, ExecutionFilter};
 use serde_json::Value;
@@ -28,7 +31,11 @@ pub struct RunOrder {
 }
 
 /// The execution that runs `definition` (snapshotting its blueprint).
-pub fn new_execution(scenario_id: i64, definition: &ScenarioDefinition, order: RunOrder) -> Result<NewExecution, String> {
+pub fn new_execution(
+    scenario_id: i64,
+    definition: &ScenarioDefinition,
+    order: RunOrder,
+) -> Result<NewExecution, String> {
     let job = ScenarioJob {
         scenario_id,
         scenario_name: definition.name.clone(),
@@ -38,7 +45,8 @@ pub fn new_execution(scenario_id: i64, definition: &ScenarioDefinition, order: R
         resume: order.resume,
         retry_of: order.retry_of,
     };
-    let timeout = Timeout::new(i64::from(definition.max_duration.max(1)), MAX_DURATION_SECS).map_err(|e| e.to_string())?;
+    let timeout = Timeout::new(i64::from(definition.max_duration.max(1)), MAX_DURATION_SECS)
+        .map_err(|e| e.to_string())?;
     Ok(NewExecution {
         id: ExecutionId::new_hex32(),
         user: order.user,
@@ -52,7 +60,11 @@ pub fn new_execution(scenario_id: i64, definition: &ScenarioDefinition, order: R
 }
 
 /// Starts the per-node scheduling loop.
-pub fn spawn(engine: Engine, min_interval_secs: u32, shutdown: CancellationToken) -> JoinHandle<()> {
+pub fn spawn(
+    engine: Engine,
+    min_interval_secs: u32,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -71,14 +83,25 @@ async fn run_due(engine: &Engine, min_interval_secs: u32) -> Result<(), String> 
     let store = engine.store();
     let items = store.list_items(KIND).await.map_err(|e| e.to_string())?;
     for item in items {
-        let Ok(definition) = serde_json::from_value::<ScenarioDefinition>(item.body.clone()) else { continue };
+        let Ok(definition) = serde_json::from_value::<ScenarioDefinition>(item.body.clone()) else {
+            continue;
+        };
         if !definition.is_active || !definition.scheduling.is_recurring() {
             continue;
         }
-        let interval = definition.scheduling.interval.unwrap_or(900).max(min_interval_secs).max(1);
+        let interval = definition
+            .scheduling
+            .interval
+            .unwrap_or(900)
+            .max(min_interval_secs)
+            .max(1);
         let now = Timestamp::now();
         let next = Timestamp::from_millis(now.as_millis() + i64::from(interval) * 1000);
-        if !store.claim_tick(KIND, &item.id, now, next).await.map_err(|e| e.to_string())? {
+        if !store
+            .claim_tick(KIND, &item.id, now, next)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             continue;
         }
         if still_busy(engine, &item).await? {
@@ -98,7 +121,12 @@ async fn still_busy(engine: &Engine, item: &CatalogItem) -> Result<bool, String>
         limit: 1,
         ..ExecutionFilter::default()
     };
-    Ok(engine.store().count_executions(&filter).await.map_err(|e| e.to_string())? > 0)
+    Ok(engine
+        .store()
+        .count_executions(&filter)
+        .await
+        .map_err(|e| e.to_string())?
+        > 0)
 }
 
 async fn start(engine: &Engine, item: &CatalogItem, definition: &ScenarioDefinition) {
@@ -109,11 +137,20 @@ async fn start(engine: &Engine, item: &CatalogItem, definition: &ScenarioDefinit
             return;
         }
     };
-    let order = RunOrder { user: item.owner.clone(), input, resume: None, retry_of: None };
+    let order = RunOrder {
+        user: item.owner.clone(),
+        input,
+        resume: None,
+        retry_of: None,
+    };
     match new_execution(item.number, definition, order) {
         Ok(new) => match engine.submit(new).await {
-            Ok(enqueued) => tracing::info!(scenario = %item.id, execution.id = %enqueued.execution.id, "scheduled scenario run"),
-            Err(err) => tracing::warn!(scenario = %item.id, error = %err, "scheduled run not started"),
+            Ok(enqueued) => {
+                tracing::info!(scenario = %item.id, execution.id = %enqueued.execution.id, "scheduled scenario run")
+            }
+            Err(err) => {
+                tracing::warn!(scenario = %item.id, error = %err, "scheduled run not started")
+            }
         },
         Err(err) => tracing::warn!(scenario = %item.id, error = %err, "scheduled run not started"),
     }

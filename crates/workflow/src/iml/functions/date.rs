@@ -16,7 +16,7 @@
 //! accept negative `n`; months clamp to the month's last day.
 
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeZone,
+    DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, Offset, TimeZone,
     Timelike, Utc,
 };
 use serde_json::Value;
@@ -121,7 +121,7 @@ fn out_of_range() -> String {
 }
 
 pub(super) fn utc() -> FixedOffset {
-    FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("0 is a valid offset"))
+    Utc.fix()
 }
 
 /// A date argument: ISO text or epoch milliseconds.

@@ -8,21 +8,24 @@
 
 use serde_json::Value;
 
-use super::ast::{BinOp, Expr, Node, Root, Segment, Variable};
+mod words;
+
+use super::ast::{BinOp, Expr, Node, Root, Segment};
 use super::functions;
 use super::lexer::{Tok, Token};
 use super::ImlError;
+use words::{describe, number, resolve_bare, word};
 
 /// Deepest tree accepted, so evaluating it cannot exhaust the stack.
 const MAX_HEIGHT: usize = 128;
 
-struct ParseError {
-    hard: bool,
-    at: usize,
-    message: String,
+pub(super) struct ParseError {
+    pub hard: bool,
+    pub at: usize,
+    pub message: String,
 }
 
-fn soft(at: usize, message: impl Into<String>) -> ParseError {
+pub(super) fn soft(at: usize, message: impl Into<String>) -> ParseError {
     ParseError {
         hard: false,
         at,
@@ -30,7 +33,7 @@ fn soft(at: usize, message: impl Into<String>) -> ParseError {
     }
 }
 
-fn hard(at: usize, message: impl Into<String>) -> ParseError {
+pub(super) fn hard(at: usize, message: impl Into<String>) -> ParseError {
     ParseError {
         hard: true,
         at,
@@ -280,12 +283,16 @@ impl Parser<'_> {
             _ => {}
         }
         self.pos = first;
+        // Only parentheses count: the failed attempt above consumed a `;` or
+        // `)` only inside parentheses it opened, so this scan never stops
+        // before the attempt's reach, and nothing is parsed twice (counting
+        // brackets too once made `merge(x];merge(x];…` exponential).
         let mut depth = 0usize;
         loop {
             match self.peek() {
                 Tok::Semi | Tok::RParen if depth == 0 => break,
-                Tok::LParen | Tok::LBracket => depth += 1,
-                Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
+                Tok::LParen => depth += 1,
+                Tok::RParen => depth -= 1,
                 Tok::Close => {
                     return Err(hard(open, "unbalanced parentheses: `(` is never closed"))
                 }
@@ -401,98 +408,5 @@ impl Parser<'_> {
             };
         }
         Ok(node)
-    }
-}
-
-/// Keywords, variables, or a bare word.
-fn word(name: &str) -> Expr {
-    match name {
-        "null" => Expr::Lit(Value::Null),
-        "true" => Expr::Lit(Value::Bool(true)),
-        "false" => Expr::Lit(Value::Bool(false)),
-        "emptystring" => Expr::Lit(Value::String(String::new())),
-        "emptyarray" => Expr::Lit(Value::Array(Vec::new())),
-        "space" => Expr::Lit(Value::String(" ".into())),
-        "newline" => Expr::Lit(Value::String("\n".into())),
-        "tab" => Expr::Lit(Value::String("\t".into())),
-        "now" => Expr::Var(Variable::Now),
-        "timestamp" => Expr::Var(Variable::Timestamp),
-        "uuid" => Expr::Var(Variable::Uuid),
-        other => Expr::Bare(other.to_owned()),
-    }
-}
-
-fn number(text: &str) -> Option<Value> {
-    if let Ok(int) = text.parse::<i64>() {
-        return Some(Value::from(int));
-    }
-    text.parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
-}
-
-/// Bare words become text where unquoted text is allowed (a whole argument,
-/// a comparison operand) and are refused elsewhere.
-fn resolve_bare(node: Node, allowed: bool) -> Result<Node, ParseError> {
-    let expr = match node.expr {
-        Expr::Bare(word) if allowed => Expr::Text(word),
-        Expr::Bare(word) => {
-            return Err(soft(
-                node.start,
-                format!("unknown name `{word}` (quote text: \"{word}\")"),
-            ))
-        }
-        Expr::Binary { op, left, right } => {
-            let operands = op.is_comparison();
-            Expr::Binary {
-                op,
-                left: Box::new(resolve_bare(*left, operands)?),
-                right: Box::new(resolve_bare(*right, operands)?),
-            }
-        }
-        Expr::Neg(inner) => Expr::Neg(Box::new(resolve_bare(*inner, false)?)),
-        Expr::Index { target, index } => Expr::Index {
-            target: Box::new(resolve_bare(*target, false)?),
-            index: Box::new(resolve_bare(*index, false)?),
-        },
-        Expr::Ref { root, path } => Expr::Ref {
-            root,
-            path: path
-                .into_iter()
-                .map(|segment| match segment {
-                    Segment::Index(index) => resolve_bare(index, false).map(Segment::Index),
-                    key => Ok(key),
-                })
-                .collect::<Result<_, _>>()?,
-        },
-        other => other,
-    };
-    Ok(Node { expr, ..node })
-}
-
-fn describe(tok: &Tok) -> String {
-    match tok {
-        Tok::Close => "`}}`".to_owned(),
-        Tok::Str(_) => "a string".to_owned(),
-        other => format!("`{}`", raw(other)),
-    }
-}
-
-/// A token as it may be written.
-fn raw(tok: &Tok) -> String {
-    match tok {
-        Tok::Num(text) | Tok::Ident(text) => text.clone(),
-        Tok::Str(text) => format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"")),
-        Tok::Quoted(text) => format!("`{text}`"),
-        Tok::LParen => "(".into(),
-        Tok::RParen => ")".into(),
-        Tok::LBracket => "[".into(),
-        Tok::RBracket => "]".into(),
-        Tok::Semi => ";".into(),
-        Tok::Dot => ".".into(),
-        Tok::Op(symbol) => (*symbol).into(),
-        Tok::Close => "}}".into(),
-        Tok::Other(c) => c.to_string(),
     }
 }
