@@ -47,6 +47,10 @@ enum Command {
     Latency {
         #[arg(long, default_value_t = 200)]
         runs: usize,
+        /// Idle time between requests, as between an interactive user's
+        /// clicks (0: back to back, the machine never idle).
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
     },
     /// Jobs per second with many clients submitting short snippets.
     Throughput {
@@ -67,18 +71,21 @@ async fn main() -> anyhow::Result<()> {
         worker_nodes: cli.worker_nodes,
     })?;
     match cli.command {
-        Command::Latency { runs } => latency(&server, runs).await,
+        Command::Latency { runs, pause_ms } => {
+            latency(&server, runs, Duration::from_millis(pause_ms)).await
+        }
         Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,
     }
 }
 
-async fn latency(server: &BenchServer, runs: usize) -> anyhow::Result<()> {
+async fn latency(server: &BenchServer, runs: usize, pause: Duration) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for _ in 0..10 {
         server.python(&client, "print('hi')").await?;
     }
     let mut api = Vec::with_capacity(runs);
     for _ in 0..runs {
+        tokio::time::sleep(pause).await;
         let started = Instant::now();
         let body = server.python(&client, "print('hi')").await?;
         api.push(started.elapsed());
@@ -89,6 +96,7 @@ async fn latency(server: &BenchServer, runs: usize) -> anyhow::Result<()> {
     }
     let mut bare = Vec::with_capacity(runs);
     for _ in 0..runs {
+        tokio::time::sleep(pause).await;
         let started = Instant::now();
         let out = std::process::Command::new("/usr/bin/python3")
             .args(["-c", "print('hi')"])
@@ -97,7 +105,10 @@ async fn latency(server: &BenchServer, runs: usize) -> anyhow::Result<()> {
         bare.push(started.elapsed());
         anyhow::ensure!(out.stdout == b"hi\n", "bare python3 failed");
     }
-    println!("print('hi'), {runs} sequential runs each");
+    println!(
+        "print('hi'), {runs} sequential runs each, {} ms apart",
+        pause.as_millis()
+    );
     println!("{}", Summary::header());
     println!(
         "{}",

@@ -330,3 +330,21 @@ async fn unknown_routes_get_json_404() {
     assert_eq!(status, 404);
     assert!(body.is_object(), "{body}");
 }
+
+#[tokio::test]
+async fn threads_are_joined_and_exit_handlers_run_as_with_python_c() {
+    let server = Server::start();
+    let code = "import atexit, threading, time\natexit.register(lambda: print('bye from atexit'))\ndef late():\n    time.sleep(0.3)\n    print('thread done')\nthreading.Thread(target=late).start()\nprint('main done')";
+    let (status, body) = python(&server, code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["response"]["stdout"],
+        "main done\nthread done\nbye from atexit\n"
+    );
+    let (_, body) = python(
+        &server,
+        "import sys\nsys.stdout.write('no newline, no flush')",
+    )
+    .await;
+    assert_eq!(body["response"]["stdout"], "no newline, no flush");
+}

@@ -49,7 +49,8 @@ impl Report {
 pub(crate) fn main(ctx: &ChildContext<'_>) -> isize {
     let report = match run(ctx) {
         Ok(status) => Report::Ended(status),
-        Err(msg) => Report::SetupFailed(msg),
+        // Short enough for one atomic pipe write (see launcher::supervise).
+        Err(msg) => Report::SetupFailed(msg.chars().take(2000).collect()),
     };
     let _ = nix::unistd::write(ctx.status_write, report.encode().as_bytes());
     // SAFETY: _exit ends this copy of the launcher without running its

@@ -60,6 +60,18 @@ struct Slot {
     limits: (u32, u32),
     /// A two-step program started ahead of its run, waiting for a payload.
     warm: Option<Warm>,
+    /// The last run's init, which reported but may still be exiting.
+    exiting: Option<nix::unistd::Pid>,
+}
+
+impl Slot {
+    /// Waits for the last run's init to be gone, so a new sandbox never
+    /// overlaps an old one in the slot's cgroups.
+    fn reap_exiting(&mut self) {
+        if let Some(pid) = self.exiting.take() {
+            supervise::wait_exit(pid);
+        }
+    }
 }
 
 fn serve(sock: &OwnedFd) -> Result<(), String> {
@@ -105,6 +117,7 @@ fn serve_runs(slot: &mut Slot, fd: RawFd) -> Result<(), String> {
                 send(fd, &finished, &[]).map_err(|e| e.to_string())?;
                 // Start the next one now, while the server handles the reply.
                 if let Some(template) = template {
+                    slot.reap_exiting();
                     slot.warm = warm::prestart(slot, &template, fd).ok();
                 }
             }
@@ -172,6 +185,7 @@ fn prepare(setup: LauncherSetup) -> Result<Slot, String> {
         seccomp_clone3,
         limits,
         warm: None,
+        exiting: None,
     })
 }
 
@@ -220,6 +234,7 @@ fn run_one(
         }
         slot.limits = wanted;
     }
+    slot.reap_exiting();
     let oom_before = slot.cgroups.oom_kills();
     let outputs = Outputs {
         stdout: &stdout,
@@ -242,18 +257,22 @@ fn run_one(
         Err(e) => return Ok((finished_with_error(e), None)),
     };
     send(sock, &FromLauncher::Started { pid: pid.as_raw() }, &[]).map_err(|e| e.to_string())?;
-    let waited = supervise::until_exit(sock, pid)?;
-    let report = supervise::read_report(&status_read);
+    let ending = supervise::until_end(sock, pid, &status_read)?;
     let oom_killed = slot.cgroups.oom_kills() > oom_before;
-    let finished = match report {
-        Some(Report::Ended(status)) => FromLauncher::Finished {
+    let finished = match ending {
+        supervise::Ending::Reported(report) => {
+            slot.exiting = Some(pid);
+            match report {
+                Report::Ended(status) => FromLauncher::Finished {
+                    status: Some(status),
+                    setup_error: None,
+                    oom_killed,
+                },
+                Report::SetupFailed(error) => finished_with_error(error),
+            }
+        }
+        supervise::Ending::Exited(status) => FromLauncher::Finished {
             status: Some(status),
-            setup_error: None,
-            oom_killed,
-        },
-        Some(Report::SetupFailed(error)) => finished_with_error(error),
-        None => FromLauncher::Finished {
-            status: Some(waited),
             setup_error: None,
             oom_killed,
         },

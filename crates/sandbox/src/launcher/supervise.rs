@@ -1,6 +1,12 @@
-//! Waiting for a run's end: init's exit (through a pidfd) and kill requests
-//! from the server, polled together. If the server goes away the run is
-//! killed and the launcher ends.
+//! Waiting for a run's end: init's report, init's exit (through a pidfd)
+//! and kill requests from the server, polled together. If the server goes
+//! away the run is killed and the launcher ends.
+//!
+//! Init reports how the program ended (after killing whatever was left)
+//! before it exits; its exit then tears the namespaces down, which can take
+//! tens of milliseconds (the kernel waits for an RCU grace period). Acting
+//! on the report keeps that teardown off the request's path: the slot reaps
+//! init before its next run.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -14,7 +20,15 @@ use crate::child::init::Report;
 use crate::protocol::{recv, ToLauncher};
 use crate::ExitStatus;
 
-pub(super) fn until_exit(sock: RawFd, pid: Pid) -> Result<ExitStatus, String> {
+/// How a run ended, as the launcher learnt it.
+pub(super) enum Ending {
+    /// Init reported; it may still be exiting, and must be reaped later.
+    Reported(Report),
+    /// Init exited (and was reaped) without a report: it was killed.
+    Exited(ExitStatus),
+}
+
+pub(super) fn until_end(sock: RawFd, pid: Pid, status_read: &OwnedFd) -> Result<Ending, String> {
     // SAFETY: pidfd_open returns a new descriptor (or -1) and touches no memory.
     let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) } as RawFd;
     if raw < 0 {
@@ -24,10 +38,17 @@ pub(super) fn until_exit(sock: RawFd, pid: Pid) -> Result<ExitStatus, String> {
     let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
     // SAFETY: the socket outlives this function (owned by `main`).
     let sock_fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(sock) };
+    let mut report_open = true;
     loop {
+        let status_flags = if report_open {
+            PollFlags::POLLIN
+        } else {
+            PollFlags::empty()
+        };
         let mut fds = [
             PollFd::new(sock_fd.as_fd(), PollFlags::POLLIN),
             PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
+            PollFd::new(status_read.as_fd(), status_flags),
         ];
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) => {}
@@ -36,8 +57,21 @@ pub(super) fn until_exit(sock: RawFd, pid: Pid) -> Result<ExitStatus, String> {
         }
         let sock_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
         let child_ready = fds[1].revents().is_some_and(|r| !r.is_empty());
+        let report_ready = report_open && fds[2].revents().is_some_and(|r| !r.is_empty());
+        if report_ready {
+            // Init writes its report in one write, well under PIPE_BUF, so
+            // one read holds all of it; nothing (EOF) means init died.
+            match read_report_once(status_read) {
+                Some(report) => return Ok(Ending::Reported(report)),
+                None => report_open = false,
+            }
+        }
         if child_ready {
-            return Ok(wait_exit(pid));
+            let status = wait_exit(pid);
+            return Ok(match read_report(status_read) {
+                Some(report) => Ending::Reported(report),
+                None => Ending::Exited(status),
+            });
         }
         if sock_ready {
             match recv::<ToLauncher>(sock, MsgFlags::empty()) {
@@ -68,7 +102,18 @@ pub(super) fn wait_exit(pid: Pid) -> ExitStatus {
     }
 }
 
-pub(super) fn read_report(fd: &OwnedFd) -> Option<Report> {
+fn read_report_once(fd: &OwnedFd) -> Option<Report> {
+    let mut buf = vec![0u8; 8 * 1024];
+    loop {
+        match nix::unistd::read(fd.as_raw_fd(), &mut buf) {
+            Ok(n) => return Report::decode(&String::from_utf8_lossy(&buf[..n])),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+fn read_report(fd: &OwnedFd) -> Option<Report> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut len = 0;
     // Init wrote everything before exiting; the pipe is at EOF or holds it all.
