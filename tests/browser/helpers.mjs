@@ -146,9 +146,12 @@ export async function launchBrowser() {
 /**
  * A new tab (so a fresh sessionStorage: signed out) that records page
  * errors and console errors (a CSP violation is one); the test fails if
- * there were any.
+ * there were any. `expectedFailures`: regular expressions of the request
+ * URLs whose 5xx replies are expected answers (a scenario run that ends in
+ * error is a 500), so the browser's "Failed to load resource" for them is
+ * not a fault.
  */
-export async function openPage(browser, t, { viewport = DESKTOP, colorScheme = 'light' } = {}) {
+export async function openPage(browser, t, { viewport = DESKTOP, colorScheme = 'light', expectedFailures = [] } = {}) {
   const page = await browser.newPage();
   await page.setViewportSize(viewport);
   await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
@@ -158,9 +161,11 @@ export async function openPage(browser, t, { viewport = DESKTOP, colorScheme = '
   page.on('console', (message) => {
     // Refused requests (a wrong key, an invalid command) are logged by the
     // browser as failed resources: they are expected answers, not faults.
-    if (message.type() === 'error' && !/Failed to load resource: .*status of 4\d\d/.test(message.text())) {
-      problems.push(`console: ${message.text()}`);
-    }
+    if (message.type() !== 'error') return;
+    if (/Failed to load resource: .*status of 4\d\d/.test(message.text())) return;
+    if (/Failed to load resource: .*status of 5\d\d/.test(message.text())
+      && expectedFailures.some((pattern) => pattern.test(message.location()?.url || ''))) return;
+    problems.push(`console: ${message.text()} (${message.location()?.url || 'no url'})`);
   });
   t.after(async () => {
     await page.close();

@@ -45,6 +45,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
     ("core.js", JS, include_bytes!("../web/core.js")),
     ("buttons.js", JS, include_bytes!("../web/buttons.js")),
     ("agents.js", JS, include_bytes!("../web/agents.js")),
+    ("scenarios.js", JS, include_bytes!("../web/scenarios.js")),
     ("app.css", CSS, include_bytes!("../web/app.css")),
 ];
 

@@ -8,11 +8,12 @@
 // next to this one, import it below, add it to VIEWS, and list the file in
 // `ASSETS` in crates/api/src/web.rs.
 
-import { h, api, ApiError, session } from './core.js';
+import { h, api, ApiError, session, icon } from './core.js';
 import buttons from './buttons.js';
 import agents from './agents.js';
+import scenarios from './scenarios.js';
 
-const VIEWS = [buttons, agents];
+const VIEWS = [buttons, agents, scenarios];
 
 const $ = (id) => document.getElementById(id);
 const loginSection = $('login');
@@ -104,6 +105,12 @@ loginForm.addEventListener('submit', async (event) => {
   }
 });
 
+// A key icon before the words; on a phone only the icon shows (the name
+// stays "Change key"), so that the tabs fit beside it.
+signOutButton.setAttribute('aria-label', 'Change key');
+signOutButton.title = 'Change key';
+signOutButton.replaceChildren(icon('key'), h('span', { class: 'session-text', text: 'Change key' }));
+
 signOutButton.addEventListener('click', () => {
   signOut('Signed out. The key was removed from this tab.', 'info');
 });
@@ -176,6 +183,8 @@ function activate(view) {
     const selected = tab.id === `tab-${view.id}`;
     tab.setAttribute('aria-selected', String(selected));
     tab.tabIndex = selected ? 0 : -1;
+    // On a narrow screen the tab bar scrolls: keep the chosen tab in sight.
+    if (selected) tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
   current = view;
   document.title = `${view.label} · runbox`;

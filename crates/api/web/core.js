@@ -53,7 +53,7 @@ const ICON_PATHS = {
   trash: 'M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13',
   stop: 'M7 7h10v10H7z',
   refresh: 'M20 12a8 8 0 1 1-2.4-5.7M20 4v5h-5',
-  key: 'M14.5 9.5a4 4 0 1 0-3.2 3.9L13 15h2v2h2v2h3v-3l-5.6-5.6c.07-.3.1-.6.1-.9zM9 9.5h.01',
+  key: 'M21 2l-2 2M11.4 11.6a5.5 5.5 0 1 1-7.8 7.8 5.5 5.5 0 0 1 7.8-7.8zM11.4 11.6L15.5 7.5M15.5 7.5l3 3L22 7l-3-3M15.5 7.5L19 4',
   close: 'M6 6l12 12M18 6L6 18',
   clock: 'M12 7v5l3 2M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z',
   terminal: 'M4 6l5 5-5 5M11 17h9',
@@ -61,6 +61,11 @@ const ICON_PATHS = {
   gauge: 'M12 14l3.5-3.5M4.5 17a8.5 8.5 0 1 1 15 0',
   code: 'M8 8l-4 4 4 4M16 8l4 4-4 4M13.5 5l-3 14',
   user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4.5 20a7.5 7.5 0 0 1 15 0',
+  flow: 'M3.5 6a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0-5 0zM15.5 6a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0-5 0zM9.5 18a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0-5 0zM8.5 6h7M7.1 8.2l3.8 7.6M16.9 8.2l-3.8 7.6',
+  repeat: 'M17 2l3 3-3 3M4 11V9a4 4 0 0 1 4-4h12M7 22l-3-3 3-3M20 13v2a4 4 0 0 1-4 4H4',
+  'chevron-left': 'M15 6l-6 6 6 6',
+  'chevron-right': 'M9 6l6 6-6 6',
+  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
 };
 const SVG_NS = 'http://www.w3.org/2000/svg';
 export function icon(name, extraClass = '') {
@@ -93,14 +98,19 @@ export const session = {
   onUnauthorized: (_message) => {},
 };
 
-/** An API call that did not succeed: HTTP status, error code and message, and `data` when the reply had one. */
+/**
+ * An API call that did not succeed: HTTP status, error code and message,
+ * `data` when the reply had one (buttons), and `details` when its error
+ * object had them (scenarios: `{moduleId, moduleName, error, executionId}`).
+ */
 export class ApiError extends Error {
-  constructor(status, code, message, data = null) {
+  constructor(status, code, message, data = null, details = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.data = data;
+    this.details = details;
   }
 }
 
@@ -143,7 +153,8 @@ export async function api(method, path, { body, key = session.key, signal, raw =
   if (failed) {
     const message = messageOf(parsed, `${response.status} ${response.statusText || 'error'}`.trim());
     const code = parsed && parsed.error && parsed.error.code ? parsed.error.code : `HTTP_${response.status}`;
-    const error = new ApiError(response.status, code, message, parsed ? parsed.data ?? null : null);
+    const details = parsed && parsed.error && typeof parsed.error === 'object' ? parsed.error.details ?? null : null;
+    const error = new ApiError(response.status, code, message, parsed ? parsed.data ?? null : null, details);
     if (response.status === 401 && key === session.key) session.onUnauthorized(message);
     throw error;
   }
@@ -211,6 +222,11 @@ export const STATUS_LABELS = {
   failed: 'failed',
   timeout: 'timeout',
   canceled: 'canceled',
+  // The scenarios dialect's words (and a module run's `skipped`).
+  warning: 'warning',
+  error: 'error',
+  stopped: 'stopped',
+  skipped: 'skipped',
 };
 
 export const FINAL_STATUSES = new Set(['completed', 'failed', 'timeout', 'canceled']);
@@ -231,6 +247,9 @@ export const AGENT_STATUS_STYLES = {
 };
 
 export const AGENT_FINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
+
+/** A scenario execution's final statuses (pending and running are not). */
+export const SCENARIO_FINAL_STATUSES = new Set(['completed', 'warning', 'error', 'stopped']);
 
 /**
  * A coloured badge with the status word (colour is never the only cue).
@@ -291,6 +310,17 @@ export function formatTime(iso) {
     : date.toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
+/** "512 B", "1.5 kB", "2.31 MB". */
+export function formatBytes(value) {
+  const n = typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : 0;
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let size = n;
+  let unit = -1;
+  do { size /= 1000; unit += 1; } while (size >= 1000 && unit < units.length - 1);
+  return `${size.toFixed(size < 10 ? 2 : size < 100 ? 1 : 0)} ${units[unit]}`;
+}
+
 export function formatFullTime(iso) {
   const date = parseTime(iso);
   return date ? date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '';
@@ -301,7 +331,13 @@ export function formatDuration(startIso, endIso) {
   const start = parseTime(startIso);
   const end = parseTime(endIso);
   if (!start || !end) return null;
-  const ms = Math.max(0, end - start);
+  return formatMillis(end - start);
+}
+
+/** A number of milliseconds as formatDuration says it; null when not a number. */
+export function formatMillis(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  const ms = Math.max(0, Math.round(value));
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
   const minutes = Math.floor(ms / 60_000);
