@@ -25,9 +25,14 @@ pub fn hash(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
 }
 
-/// The public part of a key, or `None` if it is too short to be one.
+/// The public part of a key: its first characters, or the whole key when
+/// an operator chose one shorter than that (`RUNBOX_API_KEY=secret`);
+/// `None` for an empty one.
 pub fn prefix(key: &str) -> Option<&str> {
-    key.get(..PREFIX_LEN)
+    if key.is_empty() {
+        return None;
+    }
+    Some(key.get(..PREFIX_LEN).unwrap_or(key))
 }
 
 #[cfg(test)]
@@ -40,6 +45,8 @@ mod tests {
         assert!(key.starts_with("rbx_"));
         assert_eq!(key.len(), 44);
         assert_eq!(prefix(&key).map(str::len), Some(8));
+        assert_eq!(prefix("k"), Some("k"));
+        assert_eq!(prefix(""), None);
         assert_ne!(generate(), key);
         assert_eq!(hash(&key), hash(&key));
     }

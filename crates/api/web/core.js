@@ -117,7 +117,12 @@ export class ApiError extends Error {
 /** The error message of any dialect's error body. */
 function messageOf(body, fallback) {
   if (!body || typeof body !== 'object') return fallback;
-  if (body.error && typeof body.error === 'object' && body.error.message) return String(body.error.message);
+  if (body.error && typeof body.error === 'object' && body.error.message) {
+    // Buttons keep the catalogue sentence in `message` and the particulars
+    // in a string `details`; people need both.
+    const { message, details } = body.error;
+    return typeof details === 'string' && details ? `${message}: ${details}` : String(message);
+  }
   if (typeof body.error === 'string') return body.error;
   if (typeof body.detail === 'string') return body.detail;
   if (typeof body.message === 'string') return body.message;

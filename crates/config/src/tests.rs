@@ -323,13 +323,13 @@ fn scalar_errors_name_key_and_line() {
         ("shutdown_grace_secs = 3601", "shutdown_grace_secs: must be between 0 and 3600, got 3601"),
         ("[scenarios]\nmin_interval_secs = 0", "scenarios.min_interval_secs: must be between 1 and 86400, got 0"),
         ("[limits]\nmax_concurrent_per_user = 0", "limits.max_concurrent_per_user: must be at least 1, got 0"),
-        ("[limits]\nmax_queue_length = -1", "limits.max_queue_length: must be at least 1, got -1"),
+        ("[limits]\nmax_queue_length = -1", "limits.max_queue_length: must be at least 0, got -1"),
         ("[limits]\nmax_queue_length = 4294967296", "limits.max_queue_length: must be at most 4294967295, got 4294967296"),
         ("[limits]\nworkers = 1025", "limits.workers: must be between 1 and 1024, got 1025"),
-        ("[limits]\noutput_limit = 1023", "limits.output_limit: must be at least 1024, got 1023"),
-        ("[limits]\nmax_body_bytes = 0", "limits.max_body_bytes: must be at least 1024, got 0"),
+        ("[limits]\noutput_limit = 0", "limits.output_limit: must be at least 1, got 0"),
+        ("[limits]\nmax_body_bytes = 0", "limits.max_body_bytes: must be at least 1, got 0"),
         ("[sandbox]\nmemory_mb = 15", "sandbox.memory_mb: must be between 16 and 65536, got 15"),
-        ("[sandbox]\npids = 7", "sandbox.pids: must be between 8 and 65536, got 7"),
+        ("[sandbox]\npids = 3", "sandbox.pids: must be between 4 and 65536, got 3"),
         ("[sandbox]\nscratch_mb = 0", "sandbox.scratch_mb: must be between 1 and 65536, got 0"),
         ("[sandbox]\nfile_size_mb = 65537", "sandbox.file_size_mb: must be between 1 and 65536, got 65537"),
         ("[sandbox]\nopen_files = 15", "sandbox.open_files: must be between 16 and 65536, got 15"),
@@ -377,11 +377,11 @@ fn uid_base_leaves_room_for_every_worker() {
 #[test]
 fn env_values_are_range_checked_with_their_name() {
     let env =
-        Overrides::from_vars([("RUNBOX_WORKERS", "0"), ("RUNBOX_OUTPUT_LIMIT", "10")]).unwrap();
+        Overrides::from_vars([("RUNBOX_WORKERS", "0"), ("RUNBOX_OUTPUT_LIMIT", "0")]).unwrap();
     let error = load(env).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "RUNBOX_WORKERS: must be between 1 and 1024, got 0\nRUNBOX_OUTPUT_LIMIT: must be at least 1024, got 10"
+        "RUNBOX_WORKERS: must be between 1 and 1024, got 0\nRUNBOX_OUTPUT_LIMIT: must be at least 1, got 0"
     );
 }
 
@@ -471,7 +471,7 @@ fn every_problem_is_reported() {
         lines,
         [
             "config file /etc/runbox.toml: limits.workers: must be between 1 and 1024, got 0 (line 2)",
-            "config file /etc/runbox.toml: sandbox.pids: must be between 8 and 65536, got 1 (line 4)",
+            "config file /etc/runbox.toml: sandbox.pids: must be between 4 and 65536, got 1 (line 4)",
             "config file /etc/runbox.toml: buttons[0].id: must be 1 to 64 characters among a-z, 0-9, _ and -, got \"X\" (line 6)",
             "config file /etc/runbox.toml: buttons[0].name: must not be empty (line 7)",
         ]

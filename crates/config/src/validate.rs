@@ -195,11 +195,7 @@ pub(crate) fn resolve(
     let listen = match (overrides.listen, &f.listen) {
         (Some(listen), _) => listen,
         (None, Some(value)) => check
-            .parse_in_file("listen", value, |text| {
-                text.trim().parse().map_err(|_| {
-                    format!("expected an address and port like 127.0.0.1:8080 or [::]:8080, got {text:?}")
-                })
-            })
+            .parse_in_file("listen", value, crate::values::parse_listen)
             .unwrap_or(DEFAULT_LISTEN),
         (None, None) => DEFAULT_LISTEN,
     };
@@ -335,7 +331,7 @@ fn resolve_limits(check: &mut Checker<'_>, o: &Overrides, f: &FileConfig) -> Lim
             bound(
                 "limits.max_queue_length",
                 vars::MAX_QUEUE_LENGTH,
-                1,
+                0,
                 U32_MAX,
             ),
             o.max_queue_length,
@@ -349,13 +345,13 @@ fn resolve_limits(check: &mut Checker<'_>, o: &Overrides, f: &FileConfig) -> Lim
             d.workers,
         ),
         output_limit: check.number_u64(
-            bound("limits.output_limit", vars::OUTPUT_LIMIT, 1024, U64_MAX),
+            bound("limits.output_limit", vars::OUTPUT_LIMIT, 1, U64_MAX),
             o.output_limit,
             l.output_limit.as_ref(),
             d.output_limit,
         ),
         max_body_bytes: check.number_u64(
-            bound("limits.max_body_bytes", vars::MAX_BODY_BYTES, 1024, U64_MAX),
+            bound("limits.max_body_bytes", vars::MAX_BODY_BYTES, 1, U64_MAX),
             o.max_body_bytes,
             l.max_body_bytes.as_ref(),
             d.max_body_bytes,
@@ -388,7 +384,7 @@ fn resolve_sandbox(
             d.memory_mb,
         ),
         pids: check.number_u32(
-            bound("sandbox.pids", vars::SANDBOX_PIDS, 8, 65_536),
+            bound("sandbox.pids", vars::SANDBOX_PIDS, 4, 65_536),
             o.sandbox_pids,
             s.pids.as_ref(),
             d.pids,

@@ -19,14 +19,15 @@ use ipnet::IpNet;
 pub struct InvalidValue(pub String);
 
 /// The API key given by `RUNBOX_API_KEY`, ensured at start-up for user
-/// `admin`. 16 to 256 printable ASCII characters, no whitespace.
+/// `admin`. 1 to 256 printable ASCII characters, no whitespace: the operator
+/// chooses its strength (generated keys have 40 random characters).
 ///
 /// `Debug` does not print it, so logging the settings leaks nothing.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
 
 impl ApiKey {
-    pub const MIN_LEN: usize = 16;
+    pub const MIN_LEN: usize = 1;
     pub const MAX_LEN: usize = 256;
 
     /// The key itself, to hash and store. Do not log it.
@@ -238,16 +239,50 @@ fn validate_host(host: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A listen address: `IP:PORT`, or `HOST:PORT` resolved now (`localhost:8080`
+/// → 127.0.0.1:8080, IPv4 first).
+pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let text = text.trim();
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let usage =
+        || format!("expected an address and port like 127.0.0.1:8080 or [::]:8080, got {text:?}");
+    let addrs: Vec<_> = text.to_socket_addrs().map_err(|_| usage())?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(usage)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn listen_addresses_may_name_a_host() {
+        assert_eq!(
+            parse_listen("127.0.0.1:0").map(|a| a.to_string()),
+            Ok("127.0.0.1:0".into())
+        );
+        assert_eq!(
+            parse_listen("localhost:8080").map(|a| a.port()),
+            Ok(8080),
+            "resolved"
+        );
+        assert!(parse_listen("localhost").is_err());
+    }
+
+    #[test]
     fn api_key_rules() {
         assert!("0123456789abcdef".parse::<ApiKey>().is_ok());
         assert!("x".repeat(256).parse::<ApiKey>().is_ok());
-        let short = "short".parse::<ApiKey>().unwrap_err();
-        assert_eq!(short.0, "must be 16 to 256 characters long, got 5");
+        assert!("k".parse::<ApiKey>().is_ok());
+        let empty = "".parse::<ApiKey>().unwrap_err();
+        assert_eq!(empty.0, "must be 1 to 256 characters long, got 0");
         assert!("x".repeat(257).parse::<ApiKey>().is_err());
         assert!("0123456789 abcdef".parse::<ApiKey>().is_err());
         assert!("0123456789abcdéf".parse::<ApiKey>().is_err());

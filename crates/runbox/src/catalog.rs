@@ -1,7 +1,10 @@
 //! Buttons and agents declared in the configuration file are created or
 //! updated in the store at start-up, owned by `admin`. A command that
-//! breaks the command rules stops start-up, naming the button or agent.
-//! Agents without an id are matched by name on later starts.
+//! breaks the command rules (restricted word, `sh -n`) is stored all the
+//! same with a warning naming its key: running it then answers
+//! INVALID_COMMAND, as the contract says, rather than the whole server
+//! refusing to start over one button. Agents without an id are matched by
+//! name on later starts.
 
 use anyhow::Context;
 use runbox_config::Settings;
@@ -14,14 +17,13 @@ pub async fn load_from_config(settings: &Settings, engine: &Engine) -> anyhow::R
     load_agents(settings, engine).await
 }
 
-async fn check(engine: &Engine, what: &str, command: &str) -> anyhow::Result<()> {
+async fn check(engine: &Engine, key: &str, command: &str) {
     match engine.check_command(command).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(invalid)) => anyhow::bail!("config file: {what}: invalid command: {invalid}"),
-        Err(failed) => {
-            tracing::warn!(error = %failed, "could not check the command of {what}");
-            Ok(())
+        Ok(Ok(())) => {}
+        Ok(Err(invalid)) => {
+            tracing::warn!("config file: {key}: invalid command ({invalid}): running it will fail with INVALID_COMMAND");
         }
+        Err(failed) => tracing::warn!(error = %failed, "could not check the command of {key}"),
     }
 }
 
@@ -60,9 +62,9 @@ async fn upsert(
 async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
     let store = engine.store();
     let existing = store.list_items(runbox_api::agents::KIND).await?;
-    for agent in &settings.agents {
+    for (index, agent) in settings.agents.iter().enumerate() {
         if let AgentRuntime::Command { command } = &agent.runtime {
-            check(engine, &format!("agent {:?}", agent.name), command).await?;
+            check(engine, &format!("agents[{index}].command"), command).await;
         }
         let spec = AgentSpec {
             name: agent.name.clone(),
@@ -97,8 +99,13 @@ async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()>
 
 async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
     let store = engine.store();
-    for button in &settings.buttons {
-        check(engine, &format!("button {:?}", button.id), &button.command).await?;
+    for (index, button) in settings.buttons.iter().enumerate() {
+        check(
+            engine,
+            &format!("buttons[{index}].command"),
+            &button.command,
+        )
+        .await;
         let spec = ButtonSpec {
             name: button.name.clone(),
             command: button.command.clone(),

@@ -25,7 +25,7 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// Address to listen on; port 0 picks a free port.
-        #[arg(long, env = vars::LISTEN)]
+        #[arg(long, env = vars::LISTEN, value_parser = runbox_config::parse_listen)]
         listen: Option<SocketAddr>,
         /// Answer the API only; other nodes sharing the PostgreSQL database execute.
         #[arg(long)]

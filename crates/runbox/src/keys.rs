@@ -24,13 +24,15 @@ pub async fn run(settings: &Settings, action: KeysAction) -> anyhow::Result<()> 
             println!("{key}");
         }
         KeysAction::List => {
-            println!("{:<10} {:<24} {:<6} CREATED", "PREFIX", "USER", "ADMIN");
+            let mut table = format!("{:<10} {:<24} {:<6} CREATED\n", "PREFIX", "USER", "ADMIN");
             for key in store.list_keys().await? {
-                println!(
-                    "{:<10} {:<24} {:<6} {}",
+                table.push_str(&format!(
+                    "{:<10} {:<24} {:<6} {}\n",
                     key.prefix, key.user, key.admin, key.created_at
-                );
+                ));
             }
+            // `runbox keys list | head -1` closes the pipe early: not an error.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), table.as_bytes());
         }
         KeysAction::Revoke { prefix } => {
             if store.revoke_key(&prefix).await? {

@@ -38,6 +38,16 @@ async fn pump(state: AppState, id: ExecutionId, tx: Events) {
             return;
         };
         let ended = execution.status.is_terminal();
+        let status = render(&execution);
+        let changed = last_status.as_ref() != Some(&status);
+        // A client joining a run learns where it stands before its output;
+        // the terminal status comes after the last line.
+        if changed && !ended {
+            if !sse::send(&tx, "status", status.to_string()).await {
+                return;
+            }
+            last_status = Some(status.clone());
+        }
         loop {
             let Ok(chunks) = state.store.output_after(&id, cursor, BATCH).await else {
                 return;
@@ -59,15 +69,10 @@ async fn pump(state: AppState, id: ExecutionId, tx: Events) {
             for line in lines.finish() {
                 sse::send(&tx, "log", line).await;
             }
+            sse::send(&tx, "status", status.to_string()).await;
+            return;
         }
-        let status = render(&execution);
-        if last_status.as_ref() != Some(&status) {
-            if !sse::send(&tx, "status", status.to_string()).await {
-                return;
-            }
-            last_status = Some(status);
-        }
-        if ended || !sse::wait_for_news(&mut events, &id, &tx).await {
+        if !sse::wait_for_news(&mut events, &id, &tx).await {
             return;
         }
     }

@@ -18,16 +18,6 @@ use crate::{body, AppState};
 pub const KIND: &str = "agent";
 pub const MAX_TIMEOUT: u32 = 3600;
 pub const DEFAULT_TIMEOUT: u32 = 600;
-const FIELDS: [&str; 8] = [
-    "name",
-    "description",
-    "runtime",
-    "code",
-    "command",
-    "priority",
-    "timeout",
-    "env",
-];
 
 pub fn render(item: &CatalogItem, spec: &AgentSpec) -> Value {
     let (runtime, code, command) = match &spec.runtime {
@@ -75,7 +65,7 @@ pub async fn create(
         let value = body::read_json(&state, body)
             .await
             .map_err(|e| body_error(&e))?;
-        let object = fields::object(&value, &FIELDS).map_err(unprocessable)?;
+        let object = fields::lenient_object(&value).map_err(unprocessable)?;
         let spec = AgentSpec {
             name: fields::required_text(object, "name", 200).map_err(unprocessable)?,
             description: fields::optional_text(object, "description", 2000)
@@ -222,7 +212,7 @@ pub async fn update(
         let value = body::read_json(&state, body)
             .await
             .map_err(|e| body_error(&e))?;
-        let object = fields::object(&value, &FIELDS).map_err(unprocessable)?;
+        let object = fields::lenient_object(&value).map_err(unprocessable)?;
         if object.contains_key("name") {
             spec.name = fields::required_text(object, "name", 200).map_err(unprocessable)?;
         }

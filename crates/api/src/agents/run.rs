@@ -69,11 +69,19 @@ pub async fn run(
     body: Body,
 ) -> Response {
     match start(&state, caller, &headers, body).await {
-        Ok(execution) => (
-            StatusCode::ACCEPTED,
-            Json(json!({ "execution_id": execution.id.as_str(), "status": "QUEUED" })),
-        )
-            .into_response(),
+        Ok(execution) => {
+            // The seed says QUEUED for a pending run; an idempotent repeat
+            // of one that has moved on tells where it is now.
+            let status = match status_word(&execution) {
+                "PENDING" => "QUEUED",
+                other => other,
+            };
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({ "execution_id": execution.id.as_str(), "status": status })),
+            )
+                .into_response()
+        }
         Err(response) => response.into_response(),
     }
 }
@@ -87,8 +95,7 @@ async fn start(
     let value = body::read_json(state, body)
         .await
         .map_err(|e| body_error(&e))?;
-    let object =
-        fields::object(&value, &["agent_id", "input", "priority"]).map_err(unprocessable)?;
+    let object = fields::lenient_object(&value).map_err(unprocessable)?;
     let agent_id = match object.get("agent_id") {
         Some(Value::String(id)) => id.clone(),
         Some(_) => return Err(unprocessable("agent_id must be a string")),
@@ -192,10 +199,9 @@ pub async fn list(
 ) -> Response {
     let result = async {
         let number = |name: &str, default: u32| -> Result<u32, Detail> {
-            match query.get(name) {
-                None => Ok(default),
+            match query.get(name).map(|text| text.trim()) {
+                None | Some("") => Ok(default),
                 Some(text) => text
-                    .trim()
                     .parse::<u32>()
                     .map_err(|_| unprocessable(format!("{name} must be a non-negative integer"))),
             }

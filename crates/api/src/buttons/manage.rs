@@ -28,6 +28,10 @@ const FIELDS: [&str; 7] = [
     "icon",
     "env",
 ];
+/// Fields the API itself shows: a client may send a button back as it got
+/// it (GET, change the name, PATCH); they are ignored, never written.
+const READ_ONLY_FIELDS: [&str; 3] = ["owner", "created_at", "updated_at"];
+const MAX_ICON_CHARS: usize = 2048;
 
 /// The button as the API shows it.
 pub fn render(item: &CatalogItem, spec: &ButtonSpec) -> Value {
@@ -93,13 +97,15 @@ async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<
             .get("command")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| ApiError::detail(Code::InvalidCommand, "command is required"))?,
+            .ok_or_else(|| {
+                ApiError::detail(Code::InvalidRequest, "command must be a non-empty string")
+            })?,
         description: optional_text(&object, "description", 2000)?,
         timeout: timeout(&object)?.unwrap_or(
             Timeout::new(i64::from(MAX_TIMEOUT), MAX_TIMEOUT)
                 .map_err(|e| ApiError::internal(&e))?,
         ),
-        icon: optional_text(&object, "icon", 64)?,
+        icon: optional_text(&object, "icon", MAX_ICON_CHARS)?,
         env: env(&object)?.unwrap_or_default(),
     };
     check_command(state, &spec.command).await?;
@@ -176,7 +182,7 @@ async fn update_button(
     if let Some(command) = object.get("command") {
         let command = command
             .as_str()
-            .ok_or_else(|| ApiError::detail(Code::InvalidCommand, "command must be a string"))?;
+            .ok_or_else(|| ApiError::detail(Code::InvalidRequest, "command must be a string"))?;
         check_command(state, command).await?;
         spec.command = command.to_owned();
     }
@@ -187,7 +193,7 @@ async fn update_button(
         spec.timeout = timeout;
     }
     if object.contains_key("icon") {
-        spec.icon = optional_text(&object, "icon", 64)?;
+        spec.icon = optional_text(&object, "icon", MAX_ICON_CHARS)?;
     }
     if let Some(env) = env(&object)? {
         spec.env = env;
@@ -256,7 +262,10 @@ async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>,
             "the body must be a JSON object",
         ));
     };
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !FIELDS.contains(&k.as_str()) && !READ_ONLY_FIELDS.contains(&k.as_str()))
+    {
         return Err(ApiError::detail(
             Code::InvalidRequest,
             format!("unknown field {unknown:?}"),
@@ -296,7 +305,12 @@ fn timeout(object: &Map<String, Value>) -> Result<Option<Timeout>, ApiError> {
     match object.get("timeout") {
         None | Some(Value::Null) => Ok(None),
         Some(value) => {
-            let secs = value.as_i64().ok_or_else(|| {
+            // `10.0` is how some encoders write ten: a whole number is fine.
+            let whole = value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e12)
+                .map(|f| f as i64);
+            let secs = value.as_i64().or(whole).ok_or_else(|| {
                 ApiError::detail(
                     Code::InvalidRequest,
                     "timeout must be an integer number of seconds",

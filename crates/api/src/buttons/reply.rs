@@ -123,7 +123,7 @@ impl Code {
             (Code::InvalidRequest, Lang::Fr) => "Requête invalide",
             (Code::ExecutionError, Lang::En) => "Execution error",
             (Code::ExecutionError, Lang::Fr) => "Erreur d'exécution",
-            (Code::Timeout, Lang::En) => "Execution timed out",
+            (Code::Timeout, Lang::En) => "Timeout",
             (Code::Timeout, Lang::Fr) => "Timeout",
             (Code::Unauthorized, Lang::En) => "Unauthorized: a valid API key is required",
             (Code::Unauthorized, Lang::Fr) => "Non autorisé : une clé d'API valide est requise",
@@ -143,7 +143,7 @@ impl Code {
     }
 }
 
-/// An error reply: the code's message, an optional detail after it, and
+/// An error reply: the code's message, an optional detail beside it, and
 /// the execution's `data` when the error is about one.
 #[derive(Debug)]
 pub struct ApiError {
@@ -183,13 +183,13 @@ impl ApiError {
     }
 
     pub fn render(self, lang: Lang) -> Response {
-        let base = self.code.message(lang);
-        let message = match &self.detail {
-            Some(detail) if lang == Lang::Fr => format!("{base} : {detail}"),
-            Some(detail) => format!("{base}: {detail}"),
-            None => base.to_owned(),
-        };
-        let mut body = json!({ "success": false, "error": { "code": self.code.as_str(), "message": message } });
+        // The message is the catalogue's sentence exactly (what clients
+        // compare); what was wrong in particular goes beside it.
+        let mut error = json!({ "code": self.code.as_str(), "message": self.code.message(lang) });
+        if let Some(detail) = self.detail {
+            error["details"] = Value::String(detail);
+        }
+        let mut body = json!({ "success": false, "error": error });
         if let Some(data) = self.data {
             body["data"] = data;
         }

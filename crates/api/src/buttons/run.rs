@@ -224,19 +224,16 @@ pub async fn history(
 ) -> Response {
     let result: Result<Value, ApiError> = async {
         let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
-            match query.get(name) {
-                None => Ok(default),
-                Some(text) => text
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n <= max)
-                    .ok_or_else(|| {
-                        ApiError::detail(
-                            Code::InvalidRequest,
-                            format!("{name} must be an integer between 0 and {max}"),
-                        )
-                    }),
+            // A page larger than the maximum is cut to it, as pagination
+            // usually does; an empty value means the default.
+            match query.get(name).map(|text| text.trim()) {
+                None | Some("") => Ok(default),
+                Some(text) => text.parse::<u32>().map(|n| n.min(max)).map_err(|_| {
+                    ApiError::detail(
+                        Code::InvalidRequest,
+                        format!("{name} must be a non-negative integer"),
+                    )
+                }),
             }
         };
         let statuses = match query.get("status").filter(|s| !s.is_empty()) {

@@ -151,9 +151,17 @@ fn command_result(stdout: &str, truncated: bool) -> Result<Value, String> {
             "the command printed nothing; it must print a JSON object on stdout".to_owned(),
         );
     }
-    serde_json::from_str(text).map_err(|e| {
-        let shown: String = text.chars().take(200).collect();
-        format!("the output is not a JSON object ({e}): {shown}")
+    serde_json::from_str(text).or_else(|e| {
+        // Progress lines before the answer are common: the last line is the
+        // answer when it is an object on its own.
+        let last_line = text.lines().map(str::trim).rfind(|l| !l.is_empty());
+        match last_line.and_then(|l| serde_json::from_str::<Value>(l).ok()) {
+            Some(object @ Value::Object(_)) => Ok(object),
+            _ => {
+                let shown: String = text.chars().take(200).collect();
+                Err(format!("the output is not a JSON object ({e}): {shown}"))
+            }
+        }
     })
 }
 
@@ -173,6 +181,16 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_last_line_answers_after_progress_lines() {
+        assert_eq!(
+            command_result("working\nstill working\n{\"done\": true}\n", false),
+            Ok(json!({"done": true}))
+        );
+        assert!(command_result("working\n42\n", false).is_err());
+        assert!(command_result("not json", false).is_err());
+    }
 
     #[test]
     fn non_objects_are_wrapped() {

@@ -48,6 +48,19 @@ def _compile_with_returns(source):
         visit_ClassDef = _leave
         visit_Lambda = _leave
 
+        def visit_Try(self, node):
+            # A bare `except:` (or `except BaseException:`) would swallow
+            # the raised return: each handler first lets it through.
+            self.generic_visit(node)
+            for handler in node.handlers:
+                check = ast.parse(
+                    "if isinstance(__runbox_exc_info__()[1], __runbox_return__): raise"
+                ).body[0]
+                handler.body.insert(0, ast.copy_location(check, handler))
+            return node
+
+        visit_TryStar = visit_Try
+
         def visit_Return(self, node):
             value = node.value if node.value is not None else ast.Constant(value=None)
             call = ast.Call(func=ast.Name(id="__runbox_return__", ctx=ast.Load()), args=[value], keywords=[])
@@ -153,7 +166,8 @@ def main():
         _print_exception(exc, None)
         error, exit_code = _error_line(exc), 1
     else:
-        namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__runbox_return__": _Return}
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__runbox_return__": _Return,
+                     "__runbox_exc_info__": sys.exc_info}
         try:
             if with_input:
                 namespace["input"] = payload.get("input")

@@ -270,12 +270,20 @@ async fn unknown_ids_404_invalid_bodies_422_malformed_400(backend: Backend<'_>) 
         json!({}),
         json!({"agent_id": agent, "input": [1]}),
         json!({"agent_id": agent, "priority": 101}),
-        json!({"agent_id": agent, "extra": 1}),
+        json!({"agent_id": agent, "priority": "high"}),
     ] {
         let (status, body) = post(&server, "/executions/run", bad.clone()).await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert!(body["detail"].is_string());
     }
+    // Fields the schema does not know are ignored, as pydantic does.
+    let (status, body) = post(
+        &server,
+        "/executions/run",
+        json!({"agent_id": agent, "extra": 1}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
     for bad in [
         json!({"name": "x", "runtime": "ruby", "code": "1"}),
         json!({"name": "x", "runtime": "python"}),

@@ -201,3 +201,13 @@ async fn the_bootstrap_key_is_printed_once() {
         .count();
     assert_eq!(printed_again, 1, "never printed again on later starts");
 }
+
+/// The operator picks the key's strength: a short one works as it is.
+#[tokio::test]
+async fn a_short_configured_key_is_accepted() {
+    let server = Server::start_with(crate::harness::Options::default().env("RUNBOX_API_KEY", "k"));
+    let (status, body) = get_as(&server, "k", "/admin/api-keys").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = get_as(&server, "kk", "/admin/api-keys").await;
+    assert_eq!(status, 401);
+}

@@ -155,6 +155,8 @@ async fn every_error_code_has_its_status(backend: Backend<'_>) {
         json!({"name": "x", "command": "true", "timeout": 301}),
         json!({"name": "x", "command": "true", "colour": "red"}),
         json!({"command": "true"}),
+        json!({"name": "x"}),
+        json!({"name": "x", "command": 5}),
         json!({"name": "x", "command": "true", "id": "Bad Id"}),
     ] {
         let (status, body) = create(&server, bad.clone()).await;
@@ -277,11 +279,10 @@ async fn messages_are_french_on_request(backend: Backend<'_>) {
         .send()
         .await
         .expect("send");
-    let message = response.json::<Value>().await.expect("json")["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(message.starts_with("Commande invalide"), "{message}");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["message"], "Commande invalide", "{body}");
+    let details = body["error"]["details"].as_str().unwrap_or_default();
+    assert!(details.contains("reboot"), "{body}");
 }
 
 async fn wait_0_answers_202_then_polling_sees_completion(backend: Backend<'_>) {
@@ -485,7 +486,12 @@ async fn the_stream_delivers_output_before_the_command_ends(backend: Backend<'_>
 async fn buttons_from_the_config_file_exist_at_start(backend: Backend<'_>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("runbox.toml");
-    std::fs::write(&config, "[[buttons]]\nid = \"hello\"\nname = \"Say hello\"\ncommand = \"echo Hello World\"\ntimeout = 10\n").expect("write");
+    std::fs::write(
+        &config,
+        "[[buttons]]\nid = \"hello\"\nname = \"Say hello\"\ncommand = \"echo Hello World\"\ntimeout = 10\n\
+         [[buttons]]\nid = \"boom\"\nname = \"Boom\"\ncommand = \"reboot\"\n",
+    )
+    .expect("write");
     let server = Server::start_with(
         backend
             .options()
@@ -498,6 +504,11 @@ async fn buttons_from_the_config_file_exist_at_start(backend: Backend<'_>) {
     let bob = user_key(&server, "bob").await;
     let (status, _) = post_as(&server, &bob, "/api/v1/execute/hello", Value::Null).await;
     assert_eq!(status, 200, "every user may run every button");
+    // A restricted command in the file does not stop the server: running
+    // it is refused as the contract's INVALID_COMMAND "on execute".
+    let (status, body) = execute(&server, "boom", None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "INVALID_COMMAND", "{body}");
 }
 
 crate::on_both_backends!(

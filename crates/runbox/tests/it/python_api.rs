@@ -53,6 +53,8 @@ async fn top_level_return_becomes_the_result() {
             json!(40),
         ),
         ("def f():\n    return 5\nf()", Value::Null),
+        // A bare `except:` does not swallow a top-level return.
+        ("try:\n    return 5\nexcept:\n    pass\nreturn 6", json!(5)),
         ("return {1, 2}", json!("{1, 2}")),
         ("return float('nan')", json!("nan")),
         ("print('out')\nreturn 'done'", json!("done")),

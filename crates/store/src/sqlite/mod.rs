@@ -125,9 +125,12 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<DatabaseInfo, StoreError> {
-        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-            .fetch_one(&self.reader)
-            .await?;
+        // Reading the schema touches the file, so a broken one is noticed.
+        let version: String = sqlx::query_scalar(
+            "SELECT sqlite_version() WHERE (SELECT count(*) FROM sqlite_schema) >= 0",
+        )
+        .fetch_one(&self.reader)
+        .await?;
         Ok(DatabaseInfo {
             backend: "sqlite",
             version,
