@@ -27,12 +27,18 @@ pub struct ScenarioDefinition {
     pub description: Option<String>,
 }
 
+/// The interval of an `indefinitely` scenario saved without one: 900
+/// seconds (15 minutes), Make's default. The configured minimum interval
+/// still applies if it is longer.
+pub const DEFAULT_INTERVAL_SECS: u32 = 900;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scheduling {
     /// `on-demand`, `ondemand` or `indefinitely`, as the client sent it.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Seconds between runs of an `indefinitely` scenario.
+    /// Seconds between runs of an `indefinitely` scenario, as the client
+    /// sent it; optional (see [`Scheduling::interval_secs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<u32>,
 }
@@ -40,6 +46,15 @@ pub struct Scheduling {
 impl Scheduling {
     pub fn is_recurring(&self) -> bool {
         self.kind == "indefinitely"
+    }
+
+    /// Seconds between runs: `interval`, else [`DEFAULT_INTERVAL_SECS`];
+    /// never less than `min_interval_secs` (the configured minimum) nor 1.
+    pub fn interval_secs(&self, min_interval_secs: u32) -> u32 {
+        self.interval
+            .unwrap_or(DEFAULT_INTERVAL_SECS)
+            .max(min_interval_secs)
+            .max(1)
     }
 }
 
@@ -188,5 +203,27 @@ mod tests {
         assert!(Interface::default()
             .apply(&json!({"anything": true}))
             .is_ok());
+    }
+
+    #[test]
+    fn an_interval_defaults_to_make_s_and_respects_the_minimum() {
+        let recurring = |interval: Option<u32>| Scheduling {
+            kind: "indefinitely".into(),
+            interval,
+        };
+        assert_eq!(recurring(None).interval_secs(1), DEFAULT_INTERVAL_SECS);
+        assert_eq!(recurring(None).interval_secs(1), 900);
+        assert_eq!(recurring(None).interval_secs(3600), 3600);
+        assert_eq!(recurring(Some(5)).interval_secs(1), 5);
+        assert_eq!(recurring(Some(5)).interval_secs(60), 60);
+        assert_eq!(recurring(Some(0)).interval_secs(0), 1);
+        let stored: Scheduling =
+            serde_json::from_value(json!({"type": "indefinitely"})).expect("scheduling");
+        assert_eq!(stored, recurring(None));
+        assert_eq!(
+            serde_json::to_value(&stored).unwrap(),
+            json!({"type": "indefinitely"}),
+            "echoed as sent"
+        );
     }
 }

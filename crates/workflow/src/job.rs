@@ -6,7 +6,7 @@ use runbox_domain::JobSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::report::ResumeState;
+use crate::report::{ResumeState, ScenarioReport};
 
 /// Default and largest `maxDuration`, in seconds (40 minutes).
 pub const MAX_DURATION_SECS: u32 = 2400;
@@ -43,6 +43,26 @@ impl ScenarioJob {
             }
             _ => Err("not a scenario job".to_owned()),
         }
+    }
+
+    /// Where a retry of an execution of this job resumes, given that
+    /// execution's report (if it has one). The retry runs this job's
+    /// blueprint snapshot and input again.
+    ///
+    /// - The report's resume state when it has one: the outputs of the
+    ///   modules that had completed are kept and the retry resumes at the
+    ///   module that failed or was stopped (nothing is kept after a
+    ///   Rollback: the retry starts over).
+    /// - Otherwise the run did not walk the flow, or its report is lost:
+    ///   stopped while still pending, interrupted by a node crash, refused
+    ///   because its blueprint no longer validated. The retry starts where
+    ///   this run was to start: at this job's own resume state when it was
+    ///   itself a retry, else from the beginning.
+    pub fn retry_resume(&self, report: Option<&ScenarioReport>) -> ResumeState {
+        report
+            .and_then(|r| r.resume.clone())
+            .or_else(|| self.resume.clone())
+            .unwrap_or_default()
     }
 
     /// The effective time limit in seconds.

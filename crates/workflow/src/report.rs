@@ -24,7 +24,9 @@ pub enum ModuleStatus {
     Error,
     /// Failed, but an error handler absorbed the error.
     Warning,
-    /// A filter stopped the bundle before this module.
+    /// A filter stopped the bundle before this module. No longer
+    /// recorded (a module that did not run has no record); kept so that
+    /// reports stored by earlier versions still read.
     Skipped,
 }
 
@@ -80,7 +82,10 @@ pub struct ScenarioReport {
     pub modules_truncated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ScenarioError>,
-    /// For `error` and `stopped` runs (except Rollback): what a retry needs.
+    /// For `error` and `stopped` runs: what a retry needs (empty after a
+    /// Rollback: nothing is kept). `None` for runs that completed, and for
+    /// runs that never got to walk the flow (a blueprint refused at run
+    /// time); see [`ScenarioJob::retry_resume`](crate::ScenarioJob::retry_resume).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<ResumeState>,
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use runbox_domain::{Execution, ExecutionStatus, Outcome, OutcomeKind};
 use runbox_engine::{
-    execution_env, run_snippet, Finished, JobRunner, RunContext, Snippet, SnippetMode,
+    execution_env, interpret, run_snippet, Finished, JobRunner, RunContext, Snippet, SnippetMode,
 };
 use runbox_netguard::OutboundPolicy;
 use serde_json::{Map, Value};
@@ -47,6 +47,7 @@ impl JobRunner for ScenarioRunner {
             interpreter: self.interpreter.clone(),
             ctx: ctx.clone(),
             env: execution_env(execution),
+            execution: execution.clone(),
         };
         let services = Services {
             policy: self.policy.clone(),
@@ -124,6 +125,8 @@ struct SandboxPython {
     interpreter: String,
     ctx: RunContext,
     env: Vec<(String, String)>,
+    /// For the engine's reading of a finished process ([`interpret`]).
+    execution: Execution,
 }
 
 #[async_trait::async_trait]
@@ -144,16 +147,19 @@ impl PythonStep for SandboxPython {
             .await
             .map_err(|e| e.to_string())?;
         let run = &outcome.run;
-        let error = if run.oom_killed {
-            Some(format!(
-                "Memory limit exceeded ({} MiB): the process was killed",
-                ctx.limits.memory_mb
-            ))
-        } else if outcome.result_truncated {
-            Some("the result is larger than the output limit".to_owned())
-        } else {
-            outcome.error.clone()
-        };
+        // Worded as the Python API words a failed run (contract section 5):
+        // the exception's last traceback line, else the engine's reading of
+        // the process (`Process exited with code N`, a signal, the memory
+        // limit). Timeouts and stops are told apart by the step itself.
+        let error = outcome
+            .error
+            .clone()
+            .or_else(|| interpret(&self.execution, run, &ctx.limits).outcome.error)
+            .or_else(|| {
+                outcome
+                    .result_truncated
+                    .then(|| "the result is larger than the output limit".to_owned())
+            });
         Ok(PythonRun {
             result: outcome.result.clone().unwrap_or(Value::Null),
             stdout: run.stdout.text(),

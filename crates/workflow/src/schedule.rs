@@ -1,8 +1,10 @@
 //! Recurring scenarios: every active `indefinitely` scenario runs every
-//! `interval` seconds. Each node checks once a second; the store's
-//! `claim_tick` lets exactly one node start each interval's run, and a run
-//! is skipped while the previous one is still queued or running, so runs
-//! never pile up.
+//! `interval` seconds ([`DEFAULT_INTERVAL_SECS`] when it has none). Each
+//! node checks once a second; the store's `claim_tick` lets exactly one
+//! node start each interval's run, and a run is skipped while the previous
+//! one is still queued or running, so runs never pile up.
+//!
+//! [`DEFAULT_INTERVAL_SECS`]: crate::definition::DEFAULT_INTERVAL_SECS
 
 use std::time::Duration;
 
@@ -89,12 +91,7 @@ async fn run_due(engine: &Engine, min_interval_secs: u32) -> Result<(), String> 
         if !definition.is_active || !definition.scheduling.is_recurring() {
             continue;
         }
-        let interval = definition
-            .scheduling
-            .interval
-            .unwrap_or(900)
-            .max(min_interval_secs)
-            .max(1);
+        let interval = definition.scheduling.interval_secs(min_interval_secs);
         let now = Timestamp::now();
         let next = Timestamp::from_millis(now.as_millis() + i64::from(interval) * 1000);
         if !store

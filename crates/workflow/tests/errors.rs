@@ -139,7 +139,7 @@ async fn break_fails_the_run_but_keeps_resume_state() {
 }
 
 #[tokio::test]
-async fn rollback_fails_the_run_without_resume_state() {
+async fn rollback_fails_the_run_and_keeps_nothing_for_a_retry() {
     let report = run(
         parse_then_return(json!([m(9, "builtin:Rollback", json!({}))])),
         json!({"json": "oops"}),
@@ -147,7 +147,43 @@ async fn rollback_fails_the_run_without_resume_state() {
     .await;
     assert_eq!(report.status, ScenarioStatus::Error);
     assert_eq!(report.error.as_ref().and_then(|e| e.module_id), Some(2));
-    assert!(report.resume.is_none());
+    let resume = report.resume.as_ref().expect("retryable, from the start");
+    assert!(
+        resume.completed.is_empty(),
+        "rolled back: a retry redoes every module"
+    );
+    assert_eq!(resume.stopped_at.as_ref().map(|s| s.module_id), Some(2));
+}
+
+#[tokio::test]
+async fn a_return_data_in_the_error_route_ends_the_run_warning() {
+    let route = json!([
+        m(
+            11,
+            "util:SetVariable2",
+            json!({"name": "why", "value": "{{2.error.message}}"})
+        ),
+        returning(12, json!({"handled": "{{11.why}}"})),
+    ]);
+    let report = run(parse_then_return(route), json!({"json": "oops"})).await;
+    assert_eq!(
+        report.status,
+        ScenarioStatus::Warning,
+        "an error handler absorbed the module error"
+    );
+    assert!(report.outputs["handled"]
+        .as_str()
+        .is_some_and(|m| m.contains("not valid JSON")));
+    assert_eq!(
+        trail(&report),
+        [
+            (1, "completed".into()),
+            (2, "warning".into()),
+            (11, "completed".into()),
+            (12, "completed".into())
+        ]
+    );
+    assert!(report.error.is_none() && report.resume.is_none());
 }
 
 #[tokio::test]
@@ -204,6 +240,46 @@ async fn a_failing_python_step_reports_the_traceback_last_line() {
         report.error.as_ref().map(|e| e.message.as_str()),
         Some("ValueError: boom")
     );
+}
+
+#[tokio::test]
+async fn a_non_zero_exit_without_an_exception_says_the_exit_code() {
+    let flow = json!([
+        start(),
+        m(
+            2,
+            "code:ExecutePython",
+            json!({"code": "exit 3", "input": {}})
+        )
+    ]);
+    let report = run(flow, json!({})).await;
+    assert_eq!(report.status, ScenarioStatus::Error);
+    assert_eq!(
+        report.error.as_ref().map(|e| e.message.as_str()),
+        Some("Process exited with code 3"),
+        "the Python API's words, not stderr's last line"
+    );
+}
+
+#[tokio::test]
+async fn stderr_alone_does_not_fail_a_python_step() {
+    let flow = json!([
+        start(),
+        m(
+            2,
+            "code:ExecutePython",
+            json!({"code": "warn", "input": {}})
+        ),
+        returning(3, json!({"stderr": "{{2.stderr}}"})),
+    ]);
+    let report = run(flow, json!({})).await;
+    assert_eq!(
+        report.status,
+        ScenarioStatus::Completed,
+        "{:?}",
+        report.error
+    );
+    assert_eq!(report.outputs, json!({"stderr": "careful\n"}));
 }
 
 #[tokio::test]

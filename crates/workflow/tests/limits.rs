@@ -215,3 +215,49 @@ async fn retry_of_an_iterator_replays_only_unfinished_bundles() {
     assert_eq!(done.status, ScenarioStatus::Completed, "{:?}", done.error);
     assert_eq!(done.outputs, json!({"all": [1, 2, 3]}));
 }
+
+#[tokio::test]
+async fn retry_after_a_rollback_runs_every_module_again() {
+    let python = Arc::new(FakePython::default());
+    let mut flaky = m(
+        3,
+        "code:ExecutePython",
+        json!({"code": "flaky", "input": {"same": "every time"}}),
+    );
+    flaky["onerror"] = json!([m(9, "builtin:Rollback", json!({}))]);
+    let flow = json!([
+        start(),
+        m(
+            2,
+            "util:SetVariable2",
+            json!({"name": "id", "value": "{{uuid}}"})
+        ),
+        flaky,
+        returning(4, json!({"id": "{{2.id}}"})),
+    ]);
+    let mut first = Run::new(flow.clone(), json!({}));
+    first.services = services_with(python.clone(), &[]);
+    let rolled_back = first.go().await;
+    assert_eq!(rolled_back.status, ScenarioStatus::Error);
+    let before = rolled_back.modules[1].output["id"].clone();
+
+    let mut retry = Run::new(flow, json!({}));
+    retry.services = services_with(python.clone(), &[]);
+    retry.resume = rolled_back.resume.clone();
+    let report = retry.go().await;
+    assert_eq!(
+        report.status,
+        ScenarioStatus::Completed,
+        "{:?}",
+        report.error
+    );
+    assert_eq!(
+        report.modules.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [1, 2, 3, 4],
+        "nothing was kept"
+    );
+    assert_ne!(
+        report.outputs["id"], before,
+        "module 2 ran again: a new uuid"
+    );
+}

@@ -39,7 +39,6 @@ async fn router_runs_routes_in_order_and_filters_decide() {
             vec![
                 (1, "completed"),
                 (2, "completed"),
-                (3, "skipped"),
                 (5, "completed"),
                 (6, "completed"),
             ],
@@ -50,7 +49,6 @@ async fn router_runs_routes_in_order_and_filters_decide() {
             vec![
                 (1, "completed"),
                 (2, "completed"),
-                (3, "skipped"),
                 (5, "completed"),
                 (6, "completed"),
             ],
@@ -61,8 +59,6 @@ async fn router_runs_routes_in_order_and_filters_decide() {
             vec![
                 (1, "completed"),
                 (2, "completed"),
-                (3, "skipped"),
-                (5, "skipped"),
                 (7, "completed"),
                 (8, "completed"),
             ],
@@ -75,7 +71,11 @@ async fn router_runs_routes_in_order_and_filters_decide() {
             .into_iter()
             .map(|(id, s)| (id, s.to_owned()))
             .collect();
-        assert_eq!(trail(&report), expected, "{input}");
+        assert_eq!(
+            trail(&report),
+            expected,
+            "{input}: one record per module run; filtered-out modules have none"
+        );
         assert_eq!(
             report.operations, 1,
             "{input}: only the setter that ran costs; routers and filters are free"
@@ -165,11 +165,41 @@ async fn filter_operators_on_a_module() {
             )
         ]);
         let report = run(flow, input.clone()).await;
-        let status = report.modules[1].status;
-        assert_eq!(
-            status == ModuleStatus::Completed,
-            passes,
-            "{condition} with {input}"
-        );
+        let ran: Vec<i64> = report.modules.iter().map(|r| r.id).collect();
+        assert_eq!(ran.contains(&2), passes, "{condition} with {input}");
+        if passes {
+            assert_eq!(report.modules[1].status, ModuleStatus::Completed);
+        }
     }
+}
+
+#[tokio::test]
+async fn a_filter_inside_an_iterator_records_only_the_bundles_that_ran() {
+    let even = json!({"name": "even", "conditions": [[{"a": "{{2.value % 2}}", "o": "number:equal", "b": "0"}]]});
+    let flow = json!([
+        start(),
+        m(2, "builtin:BasicFeeder", json!({"array": "{{1.items}}"})),
+        with(
+            m(
+                3,
+                "util:SetVariable2",
+                json!({"name": "n", "value": "{{2.value}}"})
+            ),
+            "filter",
+            even
+        ),
+    ]);
+    let report = run(flow, json!({"items": [1, 2, 3, 4]})).await;
+    let runs: Vec<(u64, serde_json::Value)> = report
+        .modules
+        .iter()
+        .filter(|r| r.id == 3)
+        .map(|r| (r.bundle, r.output["n"].clone()))
+        .collect();
+    assert_eq!(
+        runs,
+        [(1, json!(2)), (2, json!(4))],
+        "numbered by the module's own runs"
+    );
+    assert_eq!(report.operations, 1 + 2);
 }

@@ -50,14 +50,19 @@ async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>>
     }
 }
 
+/// `teamId` from the query, else from the body, where it may be a number
+/// or a numeric string (`3` or `"3"`), as it is in the query.
 fn team_id(query: &HashMap<String, String>, object: &Map<String, Value>) -> Result<i64> {
-    if let Some(text) = query.get("teamId") {
-        return text
-            .trim()
+    let from_text = |text: &str| {
+        text.trim()
             .parse()
-            .map_err(|_| invalid_input("teamId must be an integer"));
+            .map_err(|_| invalid_input("teamId must be an integer"))
+    };
+    if let Some(text) = query.get("teamId") {
+        return from_text(text);
     }
     match object.get("teamId") {
+        Some(Value::String(text)) => from_text(text),
         Some(value) => {
             fields::integer(value).ok_or_else(|| invalid_input("teamId must be an integer"))
         }
@@ -67,6 +72,13 @@ fn team_id(query: &HashMap<String, String>, object: &Map<String, Value>) -> Resu
     }
 }
 
+/// `scheduling`, echoed as sent. Without one: on-demand. An `indefinitely`
+/// scenario without `interval` is accepted and runs every
+/// [`DEFAULT_INTERVAL_SECS`] seconds (900, Make's default), or every
+/// `min_interval` seconds if that is longer; the stored scheduling keeps
+/// no `interval`, as sent.
+///
+/// [`DEFAULT_INTERVAL_SECS`]: runbox_workflow::definition::DEFAULT_INTERVAL_SECS
 fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
     let Some(value) = value else {
         return Ok(Scheduling {
@@ -97,18 +109,10 @@ fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
         ),
     };
     if kind == "indefinitely" {
-        match interval {
-            None => {
-                return Err(invalid_input(
-                    "scheduling.interval is required for indefinitely scenarios",
-                ))
-            }
-            Some(i) if i < min_interval => {
-                return Err(invalid_input(format!(
-                    "scheduling.interval must be at least {min_interval} seconds"
-                )))
-            }
-            Some(_) => {}
+        if let Some(i) = interval.filter(|i| *i < min_interval) {
+            return Err(invalid_input(format!(
+                "scheduling.interval must be at least {min_interval} seconds, got {i}"
+            )));
         }
     }
     Ok(Scheduling {

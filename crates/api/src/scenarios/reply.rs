@@ -72,8 +72,15 @@ pub fn execution_error(message: impl Into<String>, details: Value) -> ScenarioAp
     }
 }
 
-pub fn timeout(message: impl Into<String>) -> ScenarioApiError {
-    error(StatusCode::GATEWAY_TIMEOUT, "TIMEOUT", message)
+/// `details` names the execution (and the module in flight, when known),
+/// as EXECUTION_ERROR's do, so the run can be found and retried.
+pub fn timeout(message: impl Into<String>, details: Value) -> ScenarioApiError {
+    ScenarioApiError {
+        status: StatusCode::GATEWAY_TIMEOUT,
+        code: "TIMEOUT",
+        message: message.into(),
+        details: Some(details),
+    }
 }
 
 pub fn forbidden() -> ScenarioApiError {

@@ -139,15 +139,15 @@ fn responsive_reply(execution: &Execution) -> Result<Response> {
                 .map(|e| e.message.clone())
                 .or_else(|| execution.outcome.as_ref().and_then(|o| o.error.clone()))
                 .unwrap_or_else(|| "Scenario execution failed".to_owned());
-            if timed_out {
-                return Err(timeout(message));
-            }
-            let details = json!({
+            let mut details = json!({
                 "executionId": execution.id.as_str(),
                 "moduleId": error.as_ref().and_then(|e| e.module_id),
                 "moduleName": error.as_ref().and_then(|e| e.module_name.clone()),
-                "error": message,
             });
+            if timed_out {
+                return Err(timeout(message, details));
+            }
+            details["error"] = json!(message);
             Err(execution_error("Scenario execution failed", details))
         }
     }
@@ -226,8 +226,12 @@ pub async fn stop(
     }
 }
 
-/// `POST …/retry`: a new execution resuming at the failed module, with the
-/// blueprint and input of the original run.
+/// `POST …/retry`: for an execution in `error` or `stopped`, a new
+/// execution with the blueprint and input of the original run. It keeps the
+/// outputs of the modules that had completed and resumes at the failed
+/// one; a run with nothing to resume from (stopped while pending,
+/// interrupted, rolled back, refused) is run again from the start (see
+/// [`ScenarioJob::retry_resume`]). Any other status: 400 INVALID_INPUT.
 pub async fn retry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -236,16 +240,26 @@ pub async fn retry(
     let result = async {
         let execution = visible(&state, &caller, &scenario, &id).await?;
         let (item, mut definition) = find(&state, &scenario).await?;
-        let retryable = matches!(execution.status, ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Canceled);
-        let resume = render::report(&execution).and_then(|r| r.resume);
-        let (true, Some(resume)) = (retryable, resume) else {
-            return Err(invalid_input("Only an execution that ended in error or was stopped, and did not roll back, can be retried"));
-        };
+        let retryable = matches!(
+            execution.status,
+            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Canceled
+        );
+        if !retryable {
+            return Err(invalid_input(
+                "Only an execution that ended in error or was stopped can be retried",
+            ));
+        }
         let job = ScenarioJob::from_spec(&execution.job).map_err(|e| internal(&e))?;
+        let resume = job.retry_resume(render::report(&execution).as_ref());
         // The blueprint as it was, not as it is now.
         definition.max_duration = job.max_duration();
         definition.blueprint = job.blueprint;
-        let order = RunOrder { user: caller.user, input: job.input, resume: Some(resume), retry_of: Some(execution.id.to_string()) };
+        let order = RunOrder {
+            user: caller.user,
+            input: job.input,
+            resume: Some(resume),
+            retry_of: Some(execution.id.to_string()),
+        };
         let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;
         submit(&state, new).await
     }

@@ -101,6 +101,29 @@ async fn inputs_variables_functions_json_and_code(backend: Backend<'_>) {
     assert_eq!(code["input"]["input"], json!({"s": "HELLO ADA"}));
     assert_eq!(code["output"]["result"], json!({"n": 18}));
     assert!(code["duration"].is_u64() && code["bundle"] == 1);
+
+    // A failing step is worded as the Python API words a failed run.
+    let failing = scenario(
+        &server,
+        flow(json!([
+            {"id": 1, "module": "scenario-service:StartSubscenario"},
+            {"id": 2, "module": "code:ExecutePython", "mapper": {"code": "{{var.input.code}}", "input": {}}}
+        ])),
+        json!({}),
+    )
+    .await;
+    for (code, error) in [
+        (
+            "import sys\nprint('bye', file=sys.stderr)\nsys.exit(3)",
+            "Process exited with code 3",
+        ),
+        ("x = 1 / 0", "ZeroDivisionError: division by zero"),
+    ] {
+        let (status, body) = run(&server, failing, json!({"code": code}), true).await;
+        assert_eq!(status, 500, "{body}");
+        assert_eq!(body["error"]["details"]["error"], error, "{code}: {body}");
+        assert_eq!(body["error"]["details"]["moduleId"], 2);
+    }
 }
 
 async fn iterator_aggregator_and_router_with_filters(backend: Backend<'_>) {
@@ -127,6 +150,25 @@ async fn iterator_aggregator_and_router_with_filters(backend: Backend<'_>) {
     assert_eq!(
         body["outputs"],
         json!({"route": "small", "squares": [1, 4, 9]})
+    );
+    let eid = body["executionId"].as_str().expect("id").to_owned();
+    let ran: Vec<(i64, Value)> = details(&server, id, &eid).await["modules"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|x| (x["id"].as_i64().unwrap_or(0), x["status"].clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        !ran.iter().any(|(id, _)| *id == 6),
+        "module 6's filter failed: it did not run, so it has no entry ({ran:?})"
+    );
+    assert_eq!(ran.iter().filter(|(id, _)| *id == 3).count(), 3, "{ran:?}");
+    assert!(ran.iter().any(|(id, _)| *id == 7), "{ran:?}");
+    assert!(
+        ran.iter().all(|(_, status)| status == "completed"),
+        "{ran:?}"
     );
     assert_eq!(
         body["stats"]["operations"],
@@ -239,6 +281,41 @@ async fn http_modules_errors_and_ignore(backend: Backend<'_>) {
         execution(&server, ignored, &eid).await["status"] == "warning"
     })
     .await;
+
+    // An error route that ends in ReturnData: the run returns its outputs
+    // and ends `warning`, as with Ignore.
+    let returned = scenario(
+        &server,
+        fetch(
+            format!("{base}/fail"),
+            json!([
+                {"id": 11, "module": "util:SetVariable2", "mapper": {"name": "why", "value": "{{2.error.message}}"}},
+                {"id": 12, "module": "scenario-service:ReturnData", "mapper": {"handled": "{{11.why}}"}}
+            ]),
+        ),
+        json!({}),
+    )
+    .await;
+    let (status, body) = run(&server, returned, json!({}), true).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["outputs"]["handled"]
+            .as_str()
+            .is_some_and(|m| m.contains("500")),
+        "{body}"
+    );
+    let eid = body["executionId"].as_str().expect("id").to_owned();
+    assert_eq!(
+        execution(&server, returned, &eid).await["status"],
+        "warning"
+    );
+    let (_, listed) = get_as(
+        &server,
+        ADMIN_KEY,
+        &format!("/scenarios/{returned}/executions?status=warning"),
+    )
+    .await;
+    assert_eq!(listed["pg"]["total"], 1, "{listed}");
 
     // Its own database: on a shared one, the node above (which allows
     // 127.0.0.1) could pick the run up.
@@ -481,6 +558,15 @@ async fn stop_retry_timeout_and_interface(backend: Backend<'_>) {
         "{body}"
     );
     assert!(started.elapsed() < Duration::from_secs(8));
+    let reported = &body["error"]["details"];
+    assert_eq!(reported["moduleId"], 1, "the module in flight: {body}");
+    let timed_out = reported["executionId"]
+        .as_str()
+        .expect("executionId")
+        .to_owned();
+    let view = execution(&server, slow, &timed_out).await;
+    assert_eq!(view["status"], "error", "{view}");
+    assert_eq!(view["error"]["code"], "TIMEOUT", "{view}");
 
     // The interface checks and defaults the run's data.
     let typed = scenario(&server, flow(json!([
@@ -520,6 +606,7 @@ async fn a_scheduled_scenario_runs_on_its_interval(backend: Backend<'_>) {
     );
     let (status, created) = post(&server, "/scenarios", json!({"teamId": 3, "name": "tick", "scheduling": {"type": "indefinitely", "interval": 1}, "blueprint": blueprint})).await;
     assert_eq!(status, 201, "{created}");
+    assert_eq!(created["scenario"]["teamId"], 3);
     let id = created["scenario"]["id"].as_i64().expect("id");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, page) = get_as(&server, ADMIN_KEY, &format!("/scenarios/{id}/executions")).await;
@@ -549,6 +636,195 @@ async fn a_scheduled_scenario_runs_on_its_interval(backend: Backend<'_>) {
         .as_u64()
         .unwrap_or(0);
     assert_eq!(before, after, "a paused scenario stops running");
+
+    // Without `interval`: accepted, echoed as sent, and run every 900 s
+    // (Make's default): once when activated, then not again for now. The
+    // body's teamId may be a numeric string.
+    let (status, created) = post(&server, "/scenarios", json!({"teamId": "3", "name": "default", "scheduling": {"type": "indefinitely"}, "blueprint": blueprint})).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["scenario"]["teamId"], 3, "{created}");
+    assert_eq!(
+        created["scenario"]["scheduling"],
+        json!({"type": "indefinitely"})
+    );
+    let id = created["scenario"]["id"].as_i64().expect("id");
+    let (_, listed) = get_as(&server, ADMIN_KEY, "/scenarios?teamId=3").await;
+    assert_eq!(
+        listed["scenarios"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    post(&server, &format!("/scenarios/{id}/start"), Value::Null).await;
+    let total = || async {
+        get_as(&server, ADMIN_KEY, &format!("/scenarios/{id}/executions"))
+            .await
+            .1["pg"]["total"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    eventually("the first run", Duration::from_secs(15), || async {
+        total().await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(total().await, 1, "the next run is 900 s away");
+    post(&server, &format!("/scenarios/{id}/stop"), Value::Null).await;
+    for team in [json!("three"), json!("3.5"), json!(true)] {
+        let (status, body) = post(
+            &server,
+            "/scenarios",
+            json!({"teamId": team, "name": "bad", "blueprint": blueprint}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (400, json!("INVALID_INPUT")),
+            "teamId {team}: {body}"
+        );
+    }
+}
+
+/// Starts a run of the napping scenario; returns its execution id.
+async fn nap(server: &Server, id: i64, secs: u64) -> String {
+    let (status, body) = run(server, id, json!({"secs": secs}), false).await;
+    assert_eq!(status, 202, "{body}");
+    body["executionId"].as_str().expect("id").to_owned()
+}
+
+/// `POST /scenarios/{id}/executions/{eid}/{action}` (stop, retry).
+async fn act(server: &Server, id: i64, eid: &str, action: &str) -> (u16, Value) {
+    post(
+        server,
+        &format!("/scenarios/{id}/executions/{eid}/{action}"),
+        Value::Null,
+    )
+    .await
+}
+
+/// Retry of runs with nothing to resume from: they start over, with the
+/// blueprint and input of the original run.
+async fn retry_starts_over_when_there_is_nothing_to_resume(backend: Backend<'_>) {
+    let (base, flaky) = http_target().await;
+    let mut server = Server::start_with(
+        backend
+            .options()
+            .env("RUNBOX_HTTP_ALLOW", "127.0.0.1")
+            .env("RUNBOX_MAX_CONCURRENT_PER_USER", "1")
+            // A crashed node's runs are recorded as interrupted soon on a
+            // shared database too.
+            .env("RUNBOX_LEASE_SECS", "2"),
+    );
+    let napper = scenario(
+        &server,
+        flow(json!([
+            {"id": 1, "module": "scenario-service:StartSubscenario"},
+            {"id": 2, "module": "util:FunctionSleep", "mapper": {"duration": "{{var.input.secs}}"}},
+            {"id": 3, "module": "scenario-service:ReturnData", "mapper": {"slept": "{{var.input.secs}}"}}
+        ])),
+        json!({}),
+    )
+    .await;
+    // Stopped while still pending (one run at a time per user).
+    let long = nap(&server, napper, 30).await;
+    eventually("running", Duration::from_secs(20), || async {
+        execution(&server, napper, &long).await["status"] == "running"
+    })
+    .await;
+    let pending = nap(&server, napper, 0).await;
+    assert_eq!(
+        execution(&server, napper, &pending).await["status"],
+        "pending"
+    );
+    let (status, body) = act(&server, napper, &pending, "stop").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["execution"]["status"], "stopped", "{body}");
+    assert!(body["execution"]["started"].is_null(), "{body}");
+    let (status, body) = act(&server, napper, &pending, "retry").await;
+    assert_eq!(status, 202, "{body}");
+    let again = body["executionId"].as_str().expect("id").to_owned();
+    act(&server, napper, &long, "stop").await;
+    eventually("retry completed", Duration::from_secs(20), || async {
+        execution(&server, napper, &again).await["status"] == "completed"
+    })
+    .await;
+    let view = execution(&server, napper, &again).await;
+    assert_eq!(
+        view["outputs"],
+        json!({"slept": 0}),
+        "the same input: {view}"
+    );
+    assert_eq!(view["retryOf"], pending.as_str());
+
+    // Rolled back: nothing is kept, every module runs again.
+    let rolled = scenario(
+        &server,
+        flow(json!([
+            {"id": 1, "module": "scenario-service:StartSubscenario"},
+            {"id": 2, "module": "util:SetVariable2", "mapper": {"name": "id", "value": "{{uuid}}"}},
+            {"id": 3, "module": "http:ActionSendData", "mapper": {"url": format!("{base}/flaky"), "method": "POST", "data": "x"},
+             "onerror": [{"id": 9, "module": "builtin:Rollback"}]},
+            {"id": 4, "module": "scenario-service:ReturnData", "mapper": {"id": "{{2.id}}", "status": "{{3.statusCode}}"}}
+        ])),
+        json!({}),
+    )
+    .await;
+    let (status, body) = run(&server, rolled, json!({}), true).await;
+    assert_eq!(status, 500, "{body}");
+    let first = body["error"]["details"]["executionId"]
+        .as_str()
+        .expect("executionId")
+        .to_owned();
+    let first_id = details(&server, rolled, &first).await["modules"][1]["output"]["id"].clone();
+    assert!(first_id.is_string(), "{first_id}");
+    let (status, body) = post(
+        &server,
+        &format!("/scenarios/{rolled}/executions/{first}/retry"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 202, "a rolled-back run can be retried: {body}");
+    let second = body["executionId"].as_str().expect("id").to_owned();
+    eventually("retry completed", Duration::from_secs(20), || async {
+        execution(&server, rolled, &second).await["status"] == "completed"
+    })
+    .await;
+    let outputs = execution(&server, rolled, &second).await["outputs"].clone();
+    assert_eq!(outputs["status"], 200);
+    assert_ne!(outputs["id"], first_id, "module 2 ran again");
+    assert_eq!(flaky.load(Ordering::SeqCst), 2);
+
+    // Interrupted by a crash of the node.
+    let crashed = nap(&server, napper, 30).await;
+    eventually("running", Duration::from_secs(20), || async {
+        execution(&server, napper, &crashed).await["status"] == "running"
+    })
+    .await;
+    server.restart();
+    eventually("interrupted", Duration::from_secs(30), || async {
+        execution(&server, napper, &crashed).await["status"] == "error"
+    })
+    .await;
+    let (status, body) = act(&server, napper, &crashed, "retry").await;
+    assert_eq!(status, 202, "an interrupted run can be retried: {body}");
+    let resumed = body["executionId"].as_str().expect("id").to_owned();
+    eventually("retry running", Duration::from_secs(20), || async {
+        execution(&server, napper, &resumed).await["status"] == "running"
+    })
+    .await;
+    let (_, body) = act(&server, napper, &resumed, "stop").await;
+    assert_eq!(body["execution"]["status"], "stopped", "{body}");
+    assert_eq!(body["execution"]["retryOf"], crashed.as_str());
+    let ran: Vec<i64> = details(&server, napper, &resumed).await["modules"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["id"].as_i64()).collect())
+        .unwrap_or_default();
+    assert_eq!(ran, [1, 2], "from the start, with the same input");
+    let (status, body) = act(&server, napper, &again, "retry").await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!("INVALID_INPUT")),
+        "a completed run cannot be retried: {body}"
+    );
 }
 
 crate::on_both_backends!(
@@ -558,4 +834,5 @@ crate::on_both_backends!(
     listing_details_and_inactive,
     stop_retry_timeout_and_interface,
     a_scheduled_scenario_runs_on_its_interval,
+    retry_starts_over_when_there_is_nothing_to_resume,
 );

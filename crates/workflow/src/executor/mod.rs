@@ -17,22 +17,25 @@
 //!   the iterator (modules between them are out of scope afterwards, as in
 //!   Make). With no bundle at all it emits `{array: []}`.
 //! - Filters (on any module, incl. a route's first module): OR of AND
-//!   groups (see `filter.rs`). A failing filter records the module as
-//!   `skipped` and ends that bundle's path.
+//!   groups (see `filter.rs`). A failing filter ends that bundle's path;
+//!   the module does not run, so it has no record (the report has one
+//!   record per module run).
 //! - Router: each route runs, in order, with the same bundle.
 //! - ReturnData sets the outputs and ends the run (the first one reached).
 //! - Operations: one per module run per bundle; scenario-service modules,
-//!   routers, directives, skipped modules and replayed (resumed) modules
-//!   are free.
+//!   routers, directives, filtered-out modules and replayed (resumed)
+//!   modules are free.
 //!
 //! Errors: a module error with an `onerror` route runs the route's ordinary
 //! modules (which see the failed module's output as `{"error": {"message",
 //! "moduleId"}}`), then its directive: Ignore (also when there is none, or
 //! a filter stops the bundle) ends that bundle and the run ends `warning`;
 //! Resume's mapper becomes the failed module's output and the flow goes on
-//! (`warning`); Break ends the run `error` with resume state (retryable);
-//! Rollback ends it `error` without resume state. Without a route the run
-//! ends `error` (`EXECUTION_ERROR`, naming the module).
+//! (`warning`); Break ends the run `error` with resume state (a retry
+//! resumes at the failed module); Rollback ends it `error` with an empty
+//! resume state (a retry starts over). A ReturnData in the error route
+//! ends the run `warning`. Without a route the run ends `error`
+//! (`EXECUTION_ERROR`, naming the module).
 //!
 //! The deadline (maxDuration) and the cancel token are watched around every
 //! module: what is in flight (a sleep, an HTTP request, a sandbox run) is
@@ -201,10 +204,17 @@ fn report(env: &Env, state: State, halt: Option<Halt>) -> ScenarioReport {
             Some(error("EXECUTION_ERROR", e.clone(), Some(at))),
             Some(resume_at(Some(at))),
         ),
+        // Nothing is kept: a retry starts over.
         Some(Halt::Rollback { at, error: e }) => (
             ScenarioStatus::Error,
             Some(error("EXECUTION_ERROR", e.clone(), Some(at))),
-            None,
+            Some(ResumeState {
+                completed: Vec::new(),
+                stopped_at: Some(StopPoint {
+                    module_id: at.id,
+                    path: at.path.clone(),
+                }),
+            }),
         ),
         Some(Halt::Timeout { at }) => {
             let message = format!(

@@ -41,7 +41,9 @@ pub struct PythonRun {
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i32,
-    /// The exception's last traceback line when the code failed.
+    /// Why the code failed, in the Python API's words: the exception's
+    /// last traceback line, or `Process exited with code N` (the step says
+    /// the latter itself for a non-zero `exit_code` without `error`).
     pub error: Option<String>,
     pub timed_out: bool,
     pub canceled: bool,

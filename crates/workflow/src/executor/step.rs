@@ -125,22 +125,6 @@ pub(crate) async fn run_step(
     }
 }
 
-/// Records a module whose filter stopped the bundle.
-pub(crate) fn skipped(st: &mut State, module: &Module) {
-    let bundle = st.next_bundle(module.id);
-    st.record(ModuleRun {
-        id: module.id,
-        name: module.display_name(),
-        module: module.module.clone(),
-        status: ModuleStatus::Skipped,
-        duration: 0,
-        input: Value::Null,
-        output: Value::Null,
-        error: None,
-        bundle,
-    });
-}
-
 fn emits_many(kind: ModuleKind) -> bool {
     matches!(kind, ModuleKind::Iterator | ModuleKind::ParseJson)
 }
@@ -236,6 +220,10 @@ async fn on_error(
     } else {
         handlers
     };
+    // Set before the route runs: a ReturnData in it ends the run (through
+    // `?`) as completed with an absorbed error, that is `warning`. A Break
+    // or Rollback reached afterwards ends it `error` all the same.
+    st.warnings = true;
     let failure = json!({ "error": { "message": error, "moduleId": module.id } });
     let ends = run_flow(
         env,
@@ -245,8 +233,8 @@ async fn on_error(
     )
     .await?;
     let Some(end) = ends.first() else {
-        // The error route's own filters stopped the bundle: nothing to direct.
-        st.warnings = true;
+        // The error route's own filters stopped the bundle: nothing to
+        // direct, so the error is ignored (even before a Break).
         return Ok(Vec::new());
     };
     match directive {
@@ -261,7 +249,6 @@ async fn on_error(
                 at: here.clone(),
                 error: format!("Resume: {e}"),
             })?;
-            st.warnings = true;
             st.completed.push(CompletedStep {
                 path: bundle.path.to_string(),
                 module_id: module.id,
@@ -269,9 +256,6 @@ async fn on_error(
             });
             Ok(children(bundle, module.id, kind, vec![output]))
         }
-        _ => {
-            st.warnings = true;
-            Ok(Vec::new())
-        }
+        _ => Ok(Vec::new()),
     }
 }

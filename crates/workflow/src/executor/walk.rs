@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::lineage::Bundle;
-use super::step::{run_step, skipped};
+use super::step::run_step;
 use super::{key, At, Env, Halt, State};
 use crate::blueprint::{Module, ModuleKind};
 use crate::iml::{evaluate, Scope};
@@ -59,10 +59,8 @@ pub(crate) fn run_flow<'a>(
         if let Some(filter) = &module.filter {
             match super::filter::passes(filter, scope(env, &bundle)) {
                 Ok(true) => {}
-                Ok(false) => {
-                    skipped(st, module);
-                    return Ok(Vec::new());
-                }
+                // The module does not run: no record, no operation.
+                Ok(false) => return Ok(Vec::new()),
                 Err(error) => {
                     let error = format!("filter {:?}: {error}", filter.name);
                     return Err(Halt::Failed {

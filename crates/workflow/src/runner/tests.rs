@@ -106,6 +106,51 @@ fn jobs_round_trip_through_the_job_spec() {
 }
 
 #[test]
+fn a_retry_resumes_from_the_report_else_where_the_run_was_to_start() {
+    let kept = |module_id: i64| ResumeState {
+        completed: vec![crate::report::CompletedStep {
+            path: String::new(),
+            module_id,
+            outputs: vec![json!({"n": module_id})],
+        }],
+        stopped_at: None,
+    };
+    let mut job = ScenarioJob {
+        scenario_id: 7,
+        scenario_name: "demo".into(),
+        blueprint: json!({"name": "b", "flow": []}),
+        input: json!({"x": 1}),
+        max_duration_secs: 0,
+        resume: None,
+        retry_of: None,
+    };
+    let mut failed = report(ScenarioStatus::Error, Some("EXECUTION_ERROR"));
+    failed.resume = Some(kept(2));
+    assert_eq!(
+        job.retry_resume(Some(&failed)),
+        kept(2),
+        "resumes at the failed module"
+    );
+    // No report (stopped while pending, interrupted) or a report without
+    // resume state (refused at run time): from the start...
+    let refused = refused(
+        "INVALID_INPUT",
+        "module 3 (x:Y): unknown module type".into(),
+    );
+    assert_eq!(job.retry_resume(None), ResumeState::default());
+    assert_eq!(job.retry_resume(Some(&refused)), ResumeState::default());
+    // ...or, for a run that was itself a retry, from where it was to start.
+    job.resume = Some(kept(1));
+    assert_eq!(job.retry_resume(None), kept(1));
+    assert_eq!(job.retry_resume(Some(&refused)), kept(1));
+    assert_eq!(job.retry_resume(Some(&failed)), kept(2));
+    // A rolled-back run keeps nothing, even if it was a retry.
+    let mut rolled_back = failed.clone();
+    rolled_back.resume = Some(ResumeState::default());
+    assert_eq!(job.retry_resume(Some(&rolled_back)), ResumeState::default());
+}
+
+#[test]
 fn an_invalid_blueprint_refuses_the_run() {
     let finished = finished(refused(
         "INVALID_INPUT",

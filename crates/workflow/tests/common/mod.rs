@@ -19,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 /// - `return input`: returns its input;
 /// - `fail`: fails with `ValueError: boom`;
 /// - `flaky`: fails the first time it sees a given input, then returns it;
-/// - `hang`: waits for the cancel token (records that it saw it).
+/// - `hang`: waits for the cancel token (records that it saw it);
+/// - `exit 3`: writes to stderr and exits with code 3, without an exception;
+/// - `warn`: writes `careful` to stderr and succeeds.
 #[derive(Default)]
 pub struct FakePython {
     pub calls: Mutex<Vec<Value>>,
@@ -59,6 +61,15 @@ impl PythonStep for FakePython {
                     })
                 }
             }
+            "exit 3" => Ok(PythonRun {
+                stderr: "about to exit\n".into(),
+                exit_code: 3,
+                ..PythonRun::default()
+            }),
+            "warn" => Ok(PythonRun {
+                stderr: "careful\n".into(),
+                ..PythonRun::default()
+            }),
             "hang" => {
                 call.cancel.cancelled().await;
                 self.saw_cancel.store(true, Ordering::SeqCst);

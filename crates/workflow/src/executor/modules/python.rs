@@ -2,8 +2,10 @@
 //! [`PythonStep`](crate::executor::PythonStep) (the sandbox, in
 //! production) with `input` as its global `input`, and may `return` a
 //! value at top level. Output `{result, stdout, stderr, exit_code}`. A
-//! failing program is a module error whose message is the traceback's last
-//! line (or stderr's last line, or the exit code).
+//! failing program is a module error worded as the Python API (contract
+//! section 5) words a failed run: the exception's last traceback line
+//! (`ZeroDivisionError: division by zero`), else `Process exited with code
+//! N`. Writing to stderr alone does not fail the step.
 
 use std::time::Duration;
 
@@ -38,18 +40,12 @@ pub(super) async fn execute(call: &Call<'_>) -> Result<Vec<Value>, String> {
     if run.canceled {
         return Err("the code step was stopped".to_owned());
     }
-    if run.error.is_some() || run.exit_code != 0 {
-        let last_stderr_line = run
-            .stderr
-            .lines()
-            .rev()
-            .find(|line| !line.trim().is_empty())
-            .map(str::trim);
-        return Err(match (&run.error, last_stderr_line) {
-            (Some(error), _) => error.clone(),
-            (None, Some(line)) => line.to_owned(),
-            (None, None) => format!("the code exited with code {}", run.exit_code),
-        });
+    if let Some(error) = run.error {
+        return Err(error);
+    }
+    if run.exit_code != 0 {
+        // The same words as the Python API (the engine's `interpret`).
+        return Err(format!("Process exited with code {}", run.exit_code));
     }
     Ok(vec![json!({
         "result": run.result,
