@@ -10,19 +10,67 @@ the result). The outcome (result, error line) is reported as one JSON
 document on a channel of its own (fd 3), never mixed with the program's
 stdout.
 """
-import json
 import os
-import socket
 import sys
 
 RUNNER_FILE = __file__
 
 # `ast` and `traceback` cost milliseconds to import, more than the rest of a
 # short run: they are imported only when needed (code with a top-level
-# `return`, an exception to print). `json` and `socket` are imported before
-# the run arrives.
+# `return`, an exception to print). For the same reason the runner speaks
+# JSON through the C accelerator `_json` and receives its pipes through
+# `_socket`: the `json` and `socket` packages pull in `re` and `enum`, which
+# cost more CPU than running `print('hi')` (that matters under load, when
+# pre-started runners compete with running ones).
 
 CONTROL_FD = 4
+
+
+def _codec():
+    """`(loads, dumps)` on the interpreter's C accelerator, checked on a
+    sample; the `json` package where the accelerator's interface differs
+    (it is private and may change between Python versions)."""
+    try:
+        import _json
+
+        class _Context:
+            strict = True
+            object_hook = None
+            object_pairs_hook = None
+            parse_float = float
+            parse_int = int
+            parse_constant = float
+            memo = {}
+
+        scan = _json.make_scanner(_Context())
+
+        def loads(text):
+            value, end = scan(text, 0)
+            if end != len(text):
+                raise ValueError("extra data after the JSON document")
+            return value
+
+        def refuse(value):
+            raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+
+        def dumps(value):
+            encode = _json.make_encoder(
+                {}, refuse, _json.encode_basestring_ascii, None, ": ", ", ", False, False, False
+            )
+            return "".join(encode(value, 0))
+
+        sample = {"a": [1, 2.5, "\u00e9\n", None, True], "b": {}}
+        text = '{"a": [1, 2.5, "\\u00e9\\n", null, true], "b": {}}'
+        if loads(text) != sample or dumps(sample) != text:
+            raise ValueError("unexpected accelerator behaviour")
+        return loads, dumps
+    except Exception:
+        import json
+
+        return json.loads, lambda value: json.dumps(value, allow_nan=False)
+
+
+_loads, _dumps = _codec()
 
 
 class _Return(BaseException):
@@ -105,12 +153,12 @@ def _encode(value):
     if value is None:
         return "null"
     try:
-        return json.dumps(value, allow_nan=False)
+        return _dumps(value)
     except (TypeError, ValueError, RecursionError, OverflowError):
         try:
-            return json.dumps(repr(value))
+            return _dumps(repr(value))
         except Exception:  # a repr that itself fails
-            return json.dumps("<unrepresentable result>")
+            return _dumps("<unrepresentable result>")
 
 
 class _AgentError(Exception):
@@ -123,7 +171,7 @@ def _run_agent(namespace):
         raise _AgentError("the agent code does not define a function run(input)")
     result = run(namespace.get("input"))
     try:
-        json.dumps(result, allow_nan=False)
+        _dumps(result)
     except (TypeError, ValueError, RecursionError, OverflowError) as exc:
         raise _AgentError("run() returned a value JSON cannot encode: %s" % exc) from None
     return result
@@ -131,9 +179,18 @@ def _run_agent(namespace):
 
 def _receive():
     """Waits for the run: the payload and the output pipes, put in place."""
-    control = socket.socket(fileno=CONTROL_FD)
-    _message, fds, _flags, _address = socket.recv_fds(control, 16, 4)
-    control.close()
+    import _socket
+
+    control = _socket.socket(fileno=CONTROL_FD)
+    try:
+        _message, ancillary, _flags, _address = control.recvmsg(16, _socket.CMSG_LEN(4 * 4))
+    finally:
+        control.close()
+    fds = []
+    for level, kind, data in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds += [int.from_bytes(data[i:i + 4], sys.byteorder, signed=True)
+                    for i in range(0, len(data) - len(data) % 4, 4)]
     if len(fds) != 4:
         sys.exit(0)  # the launcher went away before the run came
     payload_fd, stdout_fd, stderr_fd, result_fd = fds
@@ -142,7 +199,7 @@ def _receive():
         os.close(source)
     os.lseek(payload_fd, 0, os.SEEK_SET)  # the launcher's write left it at the end
     with os.fdopen(payload_fd, "rb") as f:
-        payload = json.loads(f.read())
+        payload = _loads(f.read().decode("utf-8"))
     os.environ.update(payload.get("env") or {})
     return payload
 
