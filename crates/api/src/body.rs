@@ -18,10 +18,22 @@ pub enum BodyError {
     Malformed(String),
 }
 
+/// A client that trickles its body holds a connection and a task: past
+/// this it is refused, whatever the size.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Reads the body with the configured limit.
 pub async fn read_bytes(state: &AppState, body: Body) -> Result<bytes::Bytes, BodyError> {
     let limit = state.settings.max_body_bytes;
-    axum::body::to_bytes(body, limit).await.map_err(|err| {
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| {
+            BodyError::Unreadable(format!(
+                "the body did not arrive within {} s",
+                BODY_READ_TIMEOUT.as_secs()
+            ))
+        })?;
+    read.map_err(|err| {
         let is_limit = std::error::Error::source(&err)
             .is_some_and(|source| source.is::<http_body_util_limit::LengthLimitError>())
             || err.to_string().contains("length limit");
