@@ -4,6 +4,7 @@
 //! error shape.
 
 use axum::body::Body;
+use runbox_domain::{json_depth, MAX_JSON_DEPTH};
 use serde_json::Value;
 
 use crate::AppState;
@@ -51,7 +52,14 @@ pub async fn read_json(state: &AppState, body: Body) -> Result<Value, BodyError>
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    if json_depth(&value) > MAX_JSON_DEPTH {
+        return Err(BodyError::Malformed(format!(
+            "the JSON nests deeper than {MAX_JSON_DEPTH} levels"
+        )));
+    }
+    Ok(value)
 }
 
 /// axum reports the limit through http-body-util's error type.

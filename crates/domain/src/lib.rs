@@ -17,6 +17,6 @@ pub use catalog::{check_env, AgentSpec, ButtonSpec};
 pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
 pub use job::{AgentJob, AgentRuntime, JobSpec, PythonJob, ShellJob};
-pub use limits::{OutOfRange, Priority, Timeout};
+pub use limits::{json_depth, OutOfRange, Priority, Timeout, MAX_JSON_DEPTH};
 pub use outcome::{Outcome, OutcomeKind};
 pub use time::Timestamp;

@@ -93,3 +93,38 @@ mod tests {
         assert!(Priority::new(101).is_err());
     }
 }
+
+/// How deeply JSON that runbox keeps (request data, results, module
+/// inputs and outputs) may nest. The store keeps such values inside its
+/// own documents, a few levels deeper, and must read them back under
+/// serde_json's limit of 128.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Arrays and objects nested in one another, at most (a scalar is 0).
+pub fn json_depth(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level + 1);
+        stack.extend(children.map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use serde_json::json;
+
+    #[test]
+    fn depth_counts_nested_containers() {
+        assert_eq!(super::json_depth(&json!(1)), 0);
+        assert_eq!(super::json_depth(&json!([])), 1);
+        assert_eq!(super::json_depth(&json!({"a": [1, {"b": []}]})), 4);
+    }
+}

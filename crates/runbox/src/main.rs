@@ -20,7 +20,10 @@ fn main() {
     }
     let cli = cli::Cli::parse();
     logging::init();
+    // Room for deeply nested JSON and scenario flows; only touched pages
+    // of a thread's stack cost memory.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(16 * 1024 * 1024)
         .enable_all()
         .build()
     {

@@ -241,3 +241,27 @@ async fn set_variables_create_json_and_python() {
     assert_eq!(report.modules[1].output, json!({"a": 1, "b": 2}));
     assert_eq!(report.operations, 3);
 }
+
+/// A long chain of modules walks in a loop, not one nested call per
+/// module: it once overflowed the stack at 300 modules.
+#[tokio::test]
+async fn a_thousand_modules_in_a_row_run_without_growing_the_stack() {
+    let mut flow = vec![start()];
+    for id in 2..1000 {
+        flow.push(m(
+            id,
+            "util:SetVariable2",
+            json!({"name": "n", "value": format!("{{{{{}.n + 1}}}}", id - 1)}),
+        ));
+    }
+    flow.push(returning(1000, json!({"n": "{{999.n}}"})));
+    flow[1] = m(2, "util:SetVariable2", json!({"name": "n", "value": 2}));
+    let report = run(json!(flow), json!({})).await;
+    assert_eq!(
+        report.status,
+        ScenarioStatus::Completed,
+        "{:?}",
+        report.error
+    );
+    assert_eq!(report.outputs, json!({"n": 999}));
+}

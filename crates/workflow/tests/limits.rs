@@ -261,3 +261,43 @@ async fn retry_after_a_rollback_runs_every_module_again() {
         "module 2 ran again: a new uuid"
     );
 }
+
+/// One mapper may not build more than 8 MiB in all, and a run's module
+/// inputs and outputs together stay under 64 MiB: a blueprint of a few lines
+/// must not fill the server's memory.
+#[tokio::test]
+async fn data_sizes_are_bounded_per_mapper_and_per_run() {
+    let big = "x".repeat(1 << 20);
+    let keys: serde_json::Map<String, serde_json::Value> = (0..10)
+        .map(|n| (format!("k{n}"), json!("{{1.big}}")))
+        .collect();
+    let flow = json!([
+        start(),
+        m(
+            2,
+            "util:SetVariables",
+            json!({"variables": [{"name": "all", "value": keys}]})
+        )
+    ]);
+    let report = run(flow, json!({"big": big})).await;
+    assert_eq!(report.status, ScenarioStatus::Error);
+    let error = report.error.as_ref().unwrap();
+    assert_eq!(error.module_id, Some(2));
+    assert!(error.message.contains("size limit"), "{}", error.message);
+
+    // 100 bundles of 1 MiB each: under the mapper limit, over the run's.
+    let flow = json!([
+        start(),
+        m(2, "builtin:BasicFeeder", json!({"array": "{{1.items}}"})),
+        m(
+            3,
+            "util:SetVariable2",
+            json!({"name": "copy", "value": "{{1.big}}"})
+        ),
+    ]);
+    let items: Vec<u32> = (0..100).collect();
+    let report = run(flow, json!({"big": big, "items": items})).await;
+    assert_eq!(report.status, ScenarioStatus::Error);
+    let error = report.error.as_ref().unwrap();
+    assert!(error.message.contains("exceed 64 MiB"), "{}", error.message);
+}

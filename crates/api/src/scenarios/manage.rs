@@ -125,12 +125,18 @@ fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
 fn blueprint(value: &Value) -> Result<Value> {
     runbox_workflow::load_blueprint(value)
         .map_err(|e| invalid_input(format!("Invalid blueprint: {e}")))?;
-    match value {
-        Value::String(text) => {
-            serde_json::from_str(text).map_err(|e| invalid_input(format!("Invalid blueprint: {e}")))
-        }
-        other => Ok(other.clone()),
+    let blueprint: Value = match value {
+        Value::String(text) => serde_json::from_str(text)
+            .map_err(|e| invalid_input(format!("Invalid blueprint: {e}")))?,
+        other => other.clone(),
+    };
+    if runbox_domain::json_depth(&blueprint) > runbox_domain::MAX_JSON_DEPTH {
+        return Err(invalid_input(format!(
+            "Invalid blueprint: the JSON nests deeper than {} levels",
+            runbox_domain::MAX_JSON_DEPTH
+        )));
     }
+    Ok(blueprint)
 }
 
 fn max_duration(value: Option<&Value>) -> Result<u32> {

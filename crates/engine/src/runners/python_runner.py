@@ -149,10 +149,41 @@ def _user_traceback(exc):
     return tb
 
 
+_MAX_DEPTH = 64
+_INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 64 - 1
+
+
+def _check(value):
+    """Raises ValueError for what JSON can encode but runbox cannot keep
+    faithfully: nesting deeper than 64, integers beyond 64 bits, strings
+    with lone surrogates (not UTF-8)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                item.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(item, bool) or item is None or isinstance(item, float):
+            pass
+        elif isinstance(item, int):
+            if not _INT_MIN <= item <= _INT_MAX:
+                raise ValueError("an integer does not fit in 64 bits")
+        elif isinstance(item, (list, tuple, dict)):
+            if depth > _MAX_DEPTH:
+                raise ValueError("nested deeper than %d levels" % _MAX_DEPTH)
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    stack.append((key, depth + 1))
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
 def _encode(value):
     if value is None:
         return "null"
     try:
+        _check(value)
         return _dumps(value)
     except (TypeError, ValueError, RecursionError, OverflowError):
         try:
@@ -171,6 +202,7 @@ def _run_agent(namespace):
         raise _AgentError("the agent code does not define a function run(input)")
     result = run(namespace.get("input"))
     try:
+        _check(result)
         _dumps(result)
     except (TypeError, ValueError, RecursionError, OverflowError) as exc:
         raise _AgentError("run() returned a value JSON cannot encode: %s" % exc) from None

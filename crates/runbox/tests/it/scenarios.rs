@@ -827,6 +827,42 @@ async fn retry_starts_over_when_there_is_nothing_to_resume(backend: Backend<'_>)
     );
 }
 
+fn nested(levels: usize) -> Value {
+    (0..levels).fold(json!(1), |inner, _| json!({ "a": inner }))
+}
+
+/// Deeply nested data is refused at the door or kept readable: it once
+/// broke the executions listing for good. A long chain of modules runs.
+async fn deep_data_and_long_flows(backend: Backend<'_>) {
+    let server = Server::start_with(backend.options());
+    let mut modules = vec![json!({"id": 1, "module": "scenario-service:StartSubscenario"})];
+    for id in 2..400 {
+        modules.push(json!({"id": id, "module": "util:SetVariable2", "mapper": {"name": "n", "value": "{{1.a.a.a}}"}}));
+    }
+    modules.push(
+        json!({"id": 400, "module": "scenario-service:ReturnData", "mapper": {"n": "{{399.n}}"}}),
+    );
+    let id = scenario(&server, flow(json!(modules)), json!({})).await;
+    let (status, body) = run(&server, id, nested(60), true).await;
+    assert_eq!(status, 200, "{body}");
+    let eid = body["executionId"].as_str().expect("id").to_owned();
+    assert_eq!(
+        details(&server, id, &eid).await["modules"]
+            .as_array()
+            .map(Vec::len),
+        Some(400)
+    );
+    let (status, body) = run(&server, id, nested(70), true).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "INVALID_INPUT");
+    let (status, listing) =
+        get_as(&server, ADMIN_KEY, &format!("/scenarios/{id}/executions")).await;
+    assert_eq!(status, 200, "{listing}");
+    assert_eq!(listing["pg"]["total"], 1);
+    let (status, _) = get_as(&server, ADMIN_KEY, "/admin/health").await;
+    assert_eq!(status, 200);
+}
+
 crate::on_both_backends!(
     inputs_variables_functions_json_and_code,
     iterator_aggregator_and_router_with_filters,
@@ -835,4 +871,5 @@ crate::on_both_backends!(
     stop_retry_timeout_and_interface,
     a_scheduled_scenario_runs_on_its_interval,
     retry_starts_over_when_there_is_nothing_to_resume,
+    deep_data_and_long_flows,
 );

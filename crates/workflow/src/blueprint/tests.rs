@@ -216,3 +216,27 @@ fn display_names_prefer_the_designer_label() {
     assert_eq!(parsed.flow[0].display_name(), "Fetch orders");
     assert_eq!(parsed.flow[1].display_name(), "json:ParseJSON");
 }
+
+#[test]
+fn size_and_nesting_are_bounded() {
+    let long: Vec<Value> = (1..=1001)
+        .map(|id| module(id, "util:SetVariable2"))
+        .collect();
+    let error = refuse(json!(long));
+    assert!(
+        error.to_string().contains("at most 1000 modules"),
+        "{error}"
+    );
+    let fine: Vec<Value> = (1..=1000)
+        .map(|id| module(id, "util:SetVariable2"))
+        .collect();
+    assert!(load_blueprint(&blueprint(json!(fine))).is_ok());
+
+    // Routers nested in routers, 20 deep.
+    let mut flow = json!([module(1000, "util:SetVariable2")]);
+    for id in (1..=20).rev() {
+        flow = json!([{"id": id, "module": "builtin:BasicRouter", "routes": [{"flow": flow}]}]);
+    }
+    let error = refuse(flow);
+    assert!(error.to_string().contains("nest at most"), "{error}");
+}

@@ -65,8 +65,22 @@ pub fn validate(blueprint: &Blueprint) -> Result<(), BlueprintError> {
         ));
     }
     let mut ids = HashSet::new();
-    check_flow(&blueprint.flow, Place::Main, &mut ids)
+    check_flow(&blueprint.flow, Place::Main, &mut ids, 0)?;
+    if ids.len() > MAX_MODULES {
+        return Err(BlueprintError::Malformed(format!(
+            "a blueprint has at most {MAX_MODULES} modules, this one has {}",
+            ids.len()
+        )));
+    }
+    Ok(())
 }
+
+/// Far above what people draw, and low enough that a run's records and its
+/// walk through the flow stay small.
+pub const MAX_MODULES: usize = 1000;
+/// Routes, error routes and iterators nested in one another: each level is
+/// a nested call of the executor's walk.
+pub const MAX_NESTING: usize = 16;
 
 fn invalid(module: &Module, reason: impl Into<String>) -> BlueprintError {
     BlueprintError::Invalid {
@@ -76,7 +90,13 @@ fn invalid(module: &Module, reason: impl Into<String>) -> BlueprintError {
     }
 }
 
-fn check_flow(flow: &[Module], place: Place, ids: &mut HashSet<i64>) -> Result<(), BlueprintError> {
+fn check_flow(
+    flow: &[Module],
+    place: Place,
+    ids: &mut HashSet<i64>,
+    nesting: usize,
+) -> Result<(), BlueprintError> {
+    let mut nesting = nesting;
     for (index, module) in flow.iter().enumerate() {
         let Some(kind) = module.kind() else {
             return Err(BlueprintError::UnknownModule {
@@ -104,6 +124,17 @@ fn check_flow(flow: &[Module], place: Place, ids: &mut HashSet<i64>) -> Result<(
             ));
         }
         check_expressions(module)?;
+        if kind == ModuleKind::Iterator {
+            nesting += 1;
+        }
+        let inner = nesting + 1;
+        let opens_flows = module.routes.is_some() || module.onerror.is_some();
+        if nesting > MAX_NESTING || (opens_flows && inner > MAX_NESTING) {
+            return Err(invalid(
+                module,
+                format!("routes, error routes and iterators nest at most {MAX_NESTING} deep"),
+            ));
+        }
         match (kind, &module.routes) {
             (ModuleKind::Router, Some(routes)) if !routes.is_empty() => {
                 if !last {
@@ -116,7 +147,7 @@ fn check_flow(flow: &[Module], place: Place, ids: &mut HashSet<i64>) -> Result<(
                     if route.flow.is_empty() {
                         return Err(invalid(module, "a route has no module"));
                     }
-                    check_flow(&route.flow, Place::Route, ids)?;
+                    check_flow(&route.flow, Place::Route, ids, inner)?;
                 }
             }
             (ModuleKind::Router, _) => {
@@ -129,7 +160,7 @@ fn check_flow(flow: &[Module], place: Place, ids: &mut HashSet<i64>) -> Result<(
             check_aggregator(flow, index)?;
         }
         if let Some(handlers) = &module.onerror {
-            check_flow(handlers, Place::ErrorRoute, ids)?;
+            check_flow(handlers, Place::ErrorRoute, ids, inner)?;
         }
     }
     Ok(())

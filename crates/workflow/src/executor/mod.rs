@@ -105,7 +105,13 @@ pub(crate) struct State {
     cache: HashMap<String, Vec<Value>>,
     /// Bundles processed so far, per module.
     counters: HashMap<i64, u64>,
+    /// Rough bytes of the inputs and outputs of the module runs so far:
+    /// the run keeps them all (details, retry), so they are bounded.
+    data_bytes: usize,
 }
+
+/// A run's module inputs and outputs together, at most (roughly, in bytes).
+pub const MAX_RUN_DATA_BYTES: usize = 64 << 20;
 
 /// A module run, as named in errors and stop points.
 #[derive(Clone, Debug)]

@@ -32,6 +32,29 @@ struct Failed {
     bundle_no: u64,
 }
 
+/// Counts a module's input or output against the run's data budget: a
+/// mapper with many large keys, or many bundles of large data, must fail
+/// the module rather than the server's memory.
+fn charge(st: &mut State, value: &Value) -> Result<(), Failure> {
+    if runbox_domain::json_depth(value) > runbox_domain::MAX_JSON_DEPTH {
+        return Err(Failure::Module(format!(
+            "the value nests deeper than {} levels",
+            runbox_domain::MAX_JSON_DEPTH
+        )));
+    }
+    let left = super::MAX_RUN_DATA_BYTES.saturating_sub(st.data_bytes);
+    match crate::iml::value::size_up_to(value, left) {
+        Some(size) => {
+            st.data_bytes += size;
+            Ok(())
+        }
+        None => Err(Failure::Module(format!(
+            "the run's module inputs and outputs exceed {} MiB",
+            super::MAX_RUN_DATA_BYTES >> 20
+        ))),
+    }
+}
+
 /// Runs `module` for `bundle`; returns the bundles it hands on.
 pub(crate) async fn run_step(
     env: &Env,
@@ -58,10 +81,19 @@ pub(crate) async fn run_step(
     let bundle_no = st.next_bundle(module.id);
     let started = Instant::now();
     let (input, result) = match evaluate(&module.mapper_or_empty(), scope(env, bundle)) {
-        Ok(input) => {
-            let result = guarded(env, module, kind, &input).await;
-            (input, result)
-        }
+        Ok(input) => match charge(st, &input) {
+            Ok(()) => {
+                let result = guarded(env, module, kind, &input).await;
+                let result = result.and_then(|outputs| {
+                    outputs
+                        .iter()
+                        .try_for_each(|output| charge(st, output))
+                        .map(|()| outputs)
+                });
+                (input, result)
+            }
+            Err(failure) => (Value::Null, Err(failure)),
+        },
         Err(error) => (Value::Null, Err(Failure::Module(error.to_string()))),
     };
     let record = |st: &mut State, status, output, error| {

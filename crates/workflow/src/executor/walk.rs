@@ -40,6 +40,11 @@ pub(crate) fn at(module: &Module, bundle: &Bundle) -> At {
 
 /// Runs `flow` for one bundle; returns the bundles that came out of its
 /// last module (what an aggregator collects).
+///
+/// A module that hands on exactly one bundle (most do) continues in the
+/// same loop rather than a nested call: a long chain of modules must not
+/// grow the stack. Only routers, iterators and modules with several output
+/// bundles nest, and the blueprint's validation bounds how deep they go.
 pub(crate) fn run_flow<'a>(
     env: &'a Env,
     st: &'a mut State,
@@ -47,45 +52,57 @@ pub(crate) fn run_flow<'a>(
     bundle: Bundle,
 ) -> Walk<'a> {
     Box::pin(async move {
-        let Some((module, rest)) = flow.split_first() else {
-            return Ok(vec![bundle]);
-        };
-        let Some(kind) = module.kind() else {
-            return Err(Halt::Failed {
-                at: at(module, &bundle),
-                error: "unknown module type".to_owned(),
-            });
-        };
-        if let Some(filter) = &module.filter {
-            match super::filter::passes(filter, scope(env, &bundle)) {
-                Ok(true) => {}
-                // The module does not run: no record, no operation.
-                Ok(false) => return Ok(Vec::new()),
-                Err(error) => {
-                    let error = format!("filter {:?}: {error}", filter.name);
-                    return Err(Halt::Failed {
-                        at: at(module, &bundle),
-                        error,
-                    });
+        let mut flow = flow;
+        let mut bundle = bundle;
+        loop {
+            let Some((module, rest)) = flow.split_first() else {
+                return Ok(vec![bundle]);
+            };
+            let Some(kind) = module.kind() else {
+                return Err(Halt::Failed {
+                    at: at(module, &bundle),
+                    error: "unknown module type".to_owned(),
+                });
+            };
+            if let Some(filter) = &module.filter {
+                match super::filter::passes(filter, scope(env, &bundle)) {
+                    Ok(true) => {}
+                    // The module does not run: no record, no operation.
+                    Ok(false) => return Ok(Vec::new()),
+                    Err(error) => {
+                        let error = format!("filter {:?}: {error}", filter.name);
+                        return Err(Halt::Failed {
+                            at: at(module, &bundle),
+                            error,
+                        });
+                    }
                 }
             }
-        }
-        match kind {
-            ModuleKind::Router => {
-                router_record(st, module);
-                let mut ends = Vec::new();
-                for route in module.routes.as_deref().unwrap_or_default() {
-                    ends.extend(run_flow(env, &mut *st, &route.flow, bundle.clone()).await?);
+            match kind {
+                ModuleKind::Router => {
+                    router_record(st, module);
+                    let mut ends = Vec::new();
+                    for route in module.routes.as_deref().unwrap_or_default() {
+                        ends.extend(run_flow(env, &mut *st, &route.flow, bundle.clone()).await?);
+                    }
+                    return Ok(ends);
                 }
-                Ok(ends)
-            }
-            ModuleKind::Iterator => run_iterator(env, st, flow, bundle).await,
-            _ => {
-                let mut ends = Vec::new();
-                for next in run_step(env, &mut *st, module, kind, &bundle).await? {
-                    ends.extend(run_flow(env, &mut *st, rest, next).await?);
+                ModuleKind::Iterator => return run_iterator(env, st, flow, bundle).await,
+                _ => {
+                    let mut outputs = run_step(env, &mut *st, module, kind, &bundle).await?;
+                    if outputs.len() == 1 {
+                        if let Some(next) = outputs.pop() {
+                            flow = rest;
+                            bundle = next;
+                            continue;
+                        }
+                    }
+                    let mut ends = Vec::new();
+                    for next in outputs {
+                        ends.extend(run_flow(env, &mut *st, rest, next).await?);
+                    }
+                    return Ok(ends);
                 }
-                Ok(ends)
             }
         }
     })

@@ -7,7 +7,7 @@ use super::ast::Node;
 use super::eval::{Evaluator, Scope};
 use super::lexer::lex;
 use super::parser::parse_expression;
-use super::value::{to_text, MAX_VALUE_BYTES};
+use super::value::{size_up_to, to_text, MAX_VALUE_BYTES};
 use super::ImlError;
 
 /// A parsed template string.
@@ -80,20 +80,39 @@ impl Template {
 }
 
 /// Evaluates a mapper value: strings as templates, objects and arrays
-/// walked recursively, other values as they are.
+/// walked recursively, other values as they are. The whole result stays
+/// under the size limit, not only each expression's.
 pub fn evaluate(value: &Value, scope: Scope<'_>) -> Result<Value, ImlError> {
+    let mut budget = MAX_VALUE_BYTES;
+    evaluate_within(value, scope, &mut budget)
+}
+
+fn evaluate_within(value: &Value, scope: Scope<'_>, budget: &mut usize) -> Result<Value, ImlError> {
     Ok(match value {
-        Value::String(text) if text.contains("{{") => Template::parse(text)?.eval(scope)?,
+        Value::String(text) if text.contains("{{") => {
+            let result = Template::parse(text)?.eval(scope)?;
+            match size_up_to(&result, *budget) {
+                Some(size) => *budget -= size,
+                None => {
+                    return Err(ImlError::at(
+                        text,
+                        0,
+                        "the mapper's values together are larger than the size limit",
+                    ))
+                }
+            }
+            result
+        }
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| evaluate(item, scope))
+                .map(|item| evaluate_within(item, scope, budget))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => {
             let mut out = Map::new();
             for (key, item) in map {
-                out.insert(key.clone(), evaluate(item, scope)?);
+                out.insert(key.clone(), evaluate_within(item, scope, budget)?);
             }
             Value::Object(out)
         }

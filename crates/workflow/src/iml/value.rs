@@ -148,6 +148,12 @@ pub const MAX_VALUE_BYTES: usize = 8 << 20;
 /// Whether `value` stays within [`MAX_VALUE_BYTES`] (each item counts 16
 /// bytes plus its text). Stops walking as soon as the budget is spent.
 pub fn within_limit(value: &Value) -> bool {
+    size_up_to(value, MAX_VALUE_BYTES).is_some()
+}
+
+/// The value's rough size in memory (as [`within_limit`] counts it), or
+/// `None` as soon as it passes `cap`.
+pub fn size_up_to(value: &Value, cap: usize) -> Option<usize> {
     fn walk(value: &Value, budget: &mut usize) -> bool {
         let cost = 16
             + match value {
@@ -167,6 +173,6 @@ pub fn within_limit(value: &Value) -> bool {
             _ => true,
         }
     }
-    let mut budget = MAX_VALUE_BYTES;
-    walk(value, &mut budget)
+    let mut budget = cap;
+    walk(value, &mut budget).then(|| cap - budget)
 }
