@@ -39,6 +39,9 @@ pub struct Outcome {
     pub extra: Option<serde_json::Value>,
 }
 
+const INTERRUPTED: &str =
+    "interrupted: the runbox node running this execution stopped before it finished";
+
 impl Outcome {
     /// An outcome with no output, for executions that never ran a program.
     pub fn without_output(kind: OutcomeKind, error: impl Into<String>) -> Self {
@@ -55,9 +58,18 @@ impl Outcome {
     }
 
     pub fn interrupted() -> Self {
-        Self::without_output(
-            OutcomeKind::Interrupted,
-            "interrupted: the runbox node running this execution stopped before it finished",
-        )
+        Self::without_output(OutcomeKind::Interrupted, INTERRUPTED)
+    }
+
+    /// An execution stopped by its own node's shutdown: interrupted, with
+    /// the output (and a scenario's module runs) it had produced.
+    pub fn interrupted_after(stopped: Outcome) -> Self {
+        Self {
+            kind: OutcomeKind::Interrupted,
+            exit_code: None,
+            result: None,
+            error: Some(INTERRUPTED.to_owned()),
+            ..stopped
+        }
     }
 }

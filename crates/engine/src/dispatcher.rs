@@ -65,7 +65,7 @@ fn start(inner: &Arc<Inner>, execution: Execution) {
         let id = execution.id.clone();
         let finished = run(&inner2, &execution, token).await;
         let finished = if inner2.interrupting.load(Ordering::SeqCst) && finished.status == ExecutionStatus::Canceled {
-            Finished { status: ExecutionStatus::Failed, outcome: Outcome::interrupted() }
+            Finished { status: ExecutionStatus::Failed, outcome: Outcome::interrupted_after(finished.outcome) }
         } else {
             finished
         };
@@ -164,7 +164,14 @@ async fn recheck_cancels(inner: &Arc<Inner>) {
         .unwrap_or_default();
     for id in ids {
         if let Ok(Some(execution)) = inner.store.get_execution(&id).await {
-            if execution.cancel_requested {
+            // Already ended elsewhere: this node lost its lease (a pause, a
+            // network cut) and another recorded the run as interrupted. Its
+            // process must not go on, holding a slot the limits no longer
+            // count.
+            if execution.cancel_requested || execution.status.is_terminal() {
+                if !execution.cancel_requested {
+                    tracing::warn!(execution = %id, "the run ended elsewhere (lease lost): stopping it here");
+                }
                 inner.cancel_local(&id);
             }
         }
@@ -172,7 +179,8 @@ async fn recheck_cancels(inner: &Arc<Inner>) {
 }
 
 /// The fallback for lost notifications: while this node runs executions,
-/// re-reads every poll interval whether one of them was asked to cancel.
+/// re-reads every poll interval whether one of them was asked to cancel,
+/// or was ended by another node after this one lost its lease.
 pub(crate) async fn watch_cancels(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.config.poll_interval);
     loop {

@@ -12,6 +12,9 @@ use runbox_domain::{AgentRuntime, AgentSpec, ButtonSpec, Timestamp, UserName};
 use runbox_engine::Engine;
 use runbox_store::{NewCatalogItem, Store, StoreError};
 
+/// The namespace of the ids of configured agents that have none.
+const CONFIG_AGENTS: uuid::Uuid = uuid::uuid!("5f0c8a4e-8d1b-4c52-9a57-2f6f3b1d9e10");
+
 pub async fn load_from_config(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
     load_buttons(settings, engine).await?;
     load_agents(settings, engine).await
@@ -84,7 +87,11 @@ async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()>
                             == Some(agent.name.as_str())
                 })
                 .map(|item| item.id.clone())
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                // Derived from the name, so nodes starting together on one
+                // database agree on it instead of each adding a copy.
+                .unwrap_or_else(|| {
+                    uuid::Uuid::new_v5(&CONFIG_AGENTS, agent.name.as_bytes()).to_string()
+                }),
         };
         upsert(
             store.as_ref(),

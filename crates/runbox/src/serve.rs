@@ -38,8 +38,37 @@ pub fn prepare_data_dir(settings: &Settings) -> anyhow::Result<()> {
         })
 }
 
+/// One `serve` per SQLite database: a second one would take the first
+/// one's running executions for orphans and claim from the same queue.
+/// Held until the process ends (the kernel drops it even on `kill -9`);
+/// `runbox keys` and `migrate` do not take it.
+fn lock_embedded_database(settings: &Settings) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(path) = settings.database_url.strip_prefix("sqlite://") else {
+        return Ok(None);
+    };
+    let lock_path = PathBuf::from(format!("{path}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another runbox serve is already using {path} (lock {} is held); \
+             several nodes need a PostgreSQL database",
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("cannot lock {}", lock_path.display()))
+        }
+    }
+}
+
 pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     prepare_data_dir(&settings)?;
+    let _database_lock = lock_embedded_database(&settings)?;
     let store = runbox_store::open(&settings.database_url)
         .await
         .context("cannot open the database")?;

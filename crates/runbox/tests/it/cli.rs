@@ -130,3 +130,21 @@ fn an_invalid_config_file_stops_start_up_naming_key_and_line() {
         "{stderr}"
     );
 }
+
+/// Two servers on one SQLite database would each take the other's running
+/// executions for orphans: the second refuses to start.
+#[test]
+fn a_second_server_on_the_same_sqlite_database_refuses_to_start() {
+    let server = Server::start();
+    let out = runbox()
+        .arg("serve")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--data-dir")
+        .arg(server.data_path())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another runbox serve"), "{stderr}");
+}

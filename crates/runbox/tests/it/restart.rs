@@ -140,3 +140,36 @@ async fn sigterm_lets_running_executions_finish_then_exits_0() {
     let body = request.await.expect("join");
     assert_eq!(body["response"]["stdout"], "finished in time\n");
 }
+
+/// Past the grace period a run is interrupted, and keeps what it printed.
+#[tokio::test]
+async fn sigterm_past_the_grace_interrupts_and_keeps_the_output() {
+    let mut server = Server::start_with(
+        Options::default()
+            .env("RUNBOX_SHUTDOWN_GRACE_SECS", "1")
+            .env("RUNBOX_HTTP_ALLOW", "127.0.0.1"),
+    );
+    let id = submit(
+        &server,
+        "import time\nprint('started', flush=True)\ntime.sleep(60)",
+    )
+    .await;
+    eventually("the run to start", Duration::from_secs(15), || async {
+        job(&server, &id).await["job_status"] == "running"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    server.restart();
+    let response = job(&server, &id).await;
+    assert_eq!(response["job_status"], "failed", "{response}");
+    let response = &response["response"];
+    assert_eq!(response["stdout"], "started\n", "{response}");
+    assert!(
+        response["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("interrupted")),
+        "{response}"
+    );
+}

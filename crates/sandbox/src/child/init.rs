@@ -60,6 +60,9 @@ pub(crate) fn main(ctx: &ChildContext<'_>) -> isize {
 
 fn run(ctx: &ChildContext<'_>) -> Result<ExitStatus, String> {
     let _ = nix::unistd::close(ctx.launcher_socket);
+    if let Some(peer) = ctx.control_peer {
+        let _ = nix::unistd::close(peer);
+    }
     // If the launcher dies, so does the whole sandbox.
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| format!("pdeathsig: {e}"))?;
     wait_for_id_maps(ctx)?;

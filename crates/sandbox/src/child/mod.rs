@@ -36,6 +36,10 @@ pub(crate) struct ChildContext<'a> {
     /// The launcher's control socket: init must not keep a copy open, or the
     /// server would not notice the launcher dying.
     pub launcher_socket: std::os::fd::RawFd,
+    /// The launcher's end of a two-step program's control socket: init must
+    /// not keep a copy either, or a waiting program would never see the
+    /// launcher go away and would outlive it.
+    pub control_peer: Option<std::os::fd::RawFd>,
     /// No memory cgroup: cap the address space with an rlimit instead.
     pub limit_address_space: bool,
 }

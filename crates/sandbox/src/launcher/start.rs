@@ -30,7 +30,7 @@ pub(super) fn start_sandbox(
     slot: &Slot,
     spec: &RunSpec,
     outputs: &Outputs<'_>,
-    control: Option<&OwnedFd>,
+    control: Option<(&OwnedFd, RawFd)>,
     sock: RawFd,
 ) -> Result<Started, String> {
     let pipe =
@@ -47,8 +47,9 @@ pub(super) fn start_sandbox(
         stdout: outputs.stdout,
         stderr: outputs.stderr,
         result: outputs.result,
-        control,
+        control: control.map(|(theirs, _)| theirs),
         launcher_socket: sock,
+        control_peer: control.map(|(_, ours)| ours),
         limit_address_space: !slot.cgroups.has_memory(),
     };
     let pid = spawn_init(&ctx)?;

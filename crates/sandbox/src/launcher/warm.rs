@@ -57,7 +57,13 @@ pub(super) fn prestart(slot: &Slot, spec: &RunSpec, sock: RawFd) -> Result<Warm,
         stderr: &stderr,
         result: Some(&result),
     };
-    let started = start_sandbox(slot, spec, &outputs, Some(&theirs), sock)?;
+    let started = start_sandbox(
+        slot,
+        spec,
+        &outputs,
+        Some((&theirs, ours.as_raw_fd())),
+        sock,
+    )?;
     Ok(Warm {
         key: spec.template_key(),
         started,
