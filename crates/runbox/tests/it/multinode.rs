@@ -260,3 +260,56 @@ async fn health_is_degraded_when_the_database_is_gone() {
     })
     .await;
 }
+
+/// A worker that stalls past its lease (here: stopped with SIGSTOP) finds
+/// its run ended by another node when it wakes, and stops it instead of
+/// running on outside every limit.
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_stops_the_run() {
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
+    let api_only = Server::start_with(node(&db).arg("--no-workers"));
+    let worker = Server::start_with(node(&db).worker());
+    button(&api_only, "stall", "sleep 1357.5").await;
+    let id = start_run(&api_only, "stall").await;
+    eventually("running on the worker", Duration::from_secs(20), || async {
+        status(&api_only, &id).await["status"] == "running"
+    })
+    .await;
+    let signal = |sig: i32| {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(worker.pid().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    let stalled_alive = || {
+        std::process::Command::new("pgrep")
+            .arg("-f")
+            .arg("sleep 1357.5")
+            .output()
+            .map(|o| !o.stdout.is_empty())
+            .unwrap_or(false)
+    };
+    assert!(stalled_alive(), "the check must see the run's process");
+    signal(19); // SIGSTOP: no heartbeat from now on
+                // Another executing node notices the silent lease.
+    let reaper = Server::start_with(node(&db));
+    eventually(
+        "interrupted by the other node",
+        Duration::from_secs(30),
+        || async { status(&reaper, &id).await["status"] == "failed" },
+    )
+    .await;
+    signal(18); // SIGCONT
+    eventually(
+        "the stalled run's process is gone",
+        Duration::from_secs(15),
+        || async { !stalled_alive() },
+    )
+    .await;
+    let data = status(&reaper, &id).await;
+    assert_eq!(data["status"], "failed", "{data}");
+}
