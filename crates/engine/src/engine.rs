@@ -171,6 +171,14 @@ impl Engine {
             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return Ok(Some(execution));
             }
+            // A stopping node claims nothing more: a queued execution will
+            // not end here, so its waiter gets where it stands (the dialects
+            // answer 202 with its id) instead of holding the shutdown.
+            if self.inner.stopping.is_cancelled()
+                && execution.status == runbox_domain::ExecutionStatus::Queued
+            {
+                return Ok(Some(execution));
+            }
             // Re-read at least every second, in case an event was lost.
             let tick = tokio::time::Instant::now() + Duration::from_secs(1);
             let until = deadline.map_or(tick, |d| d.min(tick));

@@ -293,9 +293,16 @@ async fn a_worker_that_lost_its_lease_stops_the_run() {
             .map(|o| !o.stdout.is_empty())
             .unwrap_or(false)
     };
-    assert!(stalled_alive(), "the check must see the run's process");
-    signal(19); // SIGSTOP: no heartbeat from now on
-                // Another executing node notices the silent lease.
+    // "running" is recorded as the sandbox starts: wait for the process.
+    eventually(
+        "the run's process to show",
+        Duration::from_secs(15),
+        || async { stalled_alive() },
+    )
+    .await;
+    // SIGSTOP: no heartbeat from now on. Another executing node notices the
+    // silent lease.
+    signal(19);
     let reaper = Server::start_with(node(&db));
     eventually(
         "interrupted by the other node",
