@@ -173,3 +173,47 @@ async fn sigterm_past_the_grace_interrupts_and_keeps_the_output() {
         "{response}"
     );
 }
+
+/// A request waiting on a queued execution does not hold a graceful stop:
+/// it is answered 202 with the job's id, to be polled after the restart.
+#[tokio::test]
+async fn sigterm_answers_waiters_of_queued_runs_and_exits_promptly() {
+    let mut server = Server::start_with(
+        Options::default()
+            .env("RUNBOX_SHUTDOWN_GRACE_SECS", "1")
+            .env("RUNBOX_MAX_CONCURRENT_PER_USER", "1"),
+    );
+    let sync_run = |code: &'static str| {
+        let url = server.url("/v1/code/execute/python");
+        tokio::spawn(async move {
+            let response = crate::harness::client()
+                .post(url)
+                .header("x-api-key", crate::harness::ADMIN_KEY)
+                .json(&json!({ "code": code }))
+                .send()
+                .await
+                .expect("send");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        })
+    };
+    let running = sync_run("import time\ntime.sleep(60)");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let queued = sync_run("print('later')");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("join");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    let (code, body) = queued.await.expect("join");
+    assert_eq!(code, 202, "{body}");
+    assert!(body["job_id"].is_string(), "{body}");
+    let (code, body) = running.await.expect("join");
+    assert_eq!(code, 500, "{body}");
+}
