@@ -12,6 +12,7 @@ mod multinode;
 mod python_api;
 mod restart;
 mod sandbox;
+mod scenario_runs;
 mod scenarios;
 mod toolkit;
 mod webhooks;
