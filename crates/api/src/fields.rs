@@ -75,6 +75,40 @@ pub fn env(object: &Object) -> Result<Option<BTreeMap<String, String>>, String> 
     }
 }
 
+/// At most this many network destinations on one button or agent.
+pub const MAX_NETWORK_ENTRIES: usize = 50;
+
+/// `network`: destinations (contract section 11) a button or agent asks to
+/// reach, checked against the operator's list by the gateway. `None`: not
+/// given; `null` clears it.
+pub fn network(
+    object: &Object,
+    gateway: &runbox_engine::Gateway,
+) -> Result<Option<Vec<runbox_domain::Destination>>, String> {
+    let entries = match object.get("network") {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(Vec::new())),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err("network must be a list of destinations".to_owned()),
+    };
+    if entries.len() > MAX_NETWORK_ENTRIES {
+        return Err(format!(
+            "network has at most {MAX_NETWORK_ENTRIES} destinations, got {}",
+            entries.len()
+        ));
+    }
+    let texts: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry.as_str().ok_or("network entries must be strings"))
+        .collect::<Result<_, _>>()?;
+    let destinations =
+        runbox_domain::parse_destinations(&texts).map_err(|e| format!("network: {e}"))?;
+    gateway
+        .check(&destinations)
+        .map_err(|e| format!("network: {e}"))?;
+    Ok(Some(destinations))
+}
+
 /// An integer, counting integral floats (`10.0`) but never booleans.
 pub fn integer(value: &Value) -> Option<i64> {
     match value {

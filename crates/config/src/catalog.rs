@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use runbox_domain::{AgentRuntime, Priority, Timeout};
+use runbox_domain::{AgentRuntime, Destination, Priority, Timeout};
 use toml::Spanned;
 
 use crate::file::{AgentFile, ButtonFile, EnvFile, RuntimeName};
@@ -17,7 +17,11 @@ use crate::validate::Checker;
 /// The contract's limit on a button command.
 const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
-pub(crate) fn buttons(check: &mut Checker<'_>, files: &[ButtonFile]) -> Vec<ButtonConfig> {
+pub(crate) fn buttons(
+    check: &mut Checker<'_>,
+    files: &[ButtonFile],
+    allow: &[Destination],
+) -> Vec<ButtonConfig> {
     let mut first_line_of: HashMap<&str, usize> = HashMap::new();
     let mut buttons = Vec::new();
     for (i, file) in files.iter().enumerate() {
@@ -64,8 +68,9 @@ pub(crate) fn buttons(check: &mut Checker<'_>, files: &[ButtonFile]) -> Vec<Butt
             BUTTON_TIMEOUT_MAX_SECS,
         );
         let env = env(check, &key("env"), &file.env);
-        if let (Some(id), Some(name), Some(command), Some(timeout), Some(env)) =
-            (id, name, command, timeout, env)
+        let network = network(check, &key("network"), file.network.as_deref(), allow);
+        if let (Some(id), Some(name), Some(command), Some(timeout), Some(env), Some(network)) =
+            (id, name, command, timeout, env, network)
         {
             buttons.push(ButtonConfig {
                 id,
@@ -75,13 +80,18 @@ pub(crate) fn buttons(check: &mut Checker<'_>, files: &[ButtonFile]) -> Vec<Butt
                 timeout,
                 icon: file.icon.clone(),
                 env,
+                network,
             });
         }
     }
     buttons
 }
 
-pub(crate) fn agents(check: &mut Checker<'_>, files: &[AgentFile]) -> Vec<AgentConfig> {
+pub(crate) fn agents(
+    check: &mut Checker<'_>,
+    files: &[AgentFile],
+    allow: &[Destination],
+) -> Vec<AgentConfig> {
     let mut name_lines: HashMap<&str, usize> = HashMap::new();
     let mut id_lines: HashMap<&str, usize> = HashMap::new();
     let mut agents = Vec::new();
@@ -145,8 +155,16 @@ pub(crate) fn agents(check: &mut Checker<'_>, files: &[AgentFile]) -> Vec<AgentC
             AGENT_TIMEOUT_DEFAULT_SECS,
         );
         let env = env(check, &key("env"), &file.env);
-        if let (Some(id), Some(name), Some(runtime), Some(priority), Some(timeout), Some(env)) =
-            (id, name, runtime, priority, timeout, env)
+        let network = network(check, &key("network"), file.network.as_deref(), allow);
+        if let (
+            Some(id),
+            Some(name),
+            Some(runtime),
+            Some(priority),
+            Some(timeout),
+            Some(env),
+            Some(network),
+        ) = (id, name, runtime, priority, timeout, env, network)
         {
             agents.push(AgentConfig {
                 id,
@@ -156,6 +174,7 @@ pub(crate) fn agents(check: &mut Checker<'_>, files: &[AgentFile]) -> Vec<AgentC
                 priority,
                 timeout,
                 env,
+                network,
             });
         }
     }
@@ -219,6 +238,32 @@ fn required_text(check: &mut Checker<'_>, key: String, value: &Spanned<String>) 
             Ok(text.to_owned())
         }
     })
+}
+
+/// Destinations, each covered by the operator's `[network] allow`.
+fn network(
+    check: &mut Checker<'_>,
+    key: &str,
+    entries: Option<&[Spanned<String>]>,
+    allow: &[Destination],
+) -> Option<Vec<Destination>> {
+    let mut ok = true;
+    let mut found = Vec::new();
+    for (i, entry) in entries.unwrap_or_default().iter().enumerate() {
+        let parsed = check.parse_in_file(format!("{key}[{i}]"), entry, |text| {
+            let destination: Destination = text
+                .parse()
+                .map_err(|e: runbox_domain::InvalidDestination| e.reason)?;
+            if allow.iter().any(|a| a.covers(&destination)) {
+                Ok(destination)
+            } else {
+                Err(format!("{destination} is not covered by network.allow"))
+            }
+        });
+        ok &= parsed.is_some();
+        found.extend(parsed);
+    }
+    ok.then_some(found)
 }
 
 /// Names a shell would accept; values that `execve` can carry.

@@ -11,6 +11,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use runbox_domain::Destination;
+
+use crate::packages::{check_find_links, check_index_url, PackageOverrides};
 use crate::values::{ApiKey, HttpAllowEntry, InvalidValue, WebhookSecret};
 use crate::{vars, ConfigError};
 
@@ -64,6 +67,10 @@ pub struct Overrides {
     pub lease_secs: Option<u64>,
     /// `RUNBOX_SCENARIO_MIN_INTERVAL_SECS`.
     pub scenario_min_interval_secs: Option<u32>,
+    /// `RUNBOX_PACKAGES_*` and the installers' index variables.
+    pub packages: PackageOverrides,
+    /// `RUNBOX_NETWORK_ALLOW`; replaces the file's list.
+    pub network_allow: Option<Vec<Destination>>,
 }
 
 impl Overrides {
@@ -73,7 +80,11 @@ impl Overrides {
         let mut pairs = Vec::new();
         let mut errors = Vec::new();
         for (name, value) in std::env::vars_os() {
-            let Some(name) = name.to_str().filter(|n| n.starts_with("RUNBOX_")) else {
+            let Some(name) = name.to_str().filter(|n| {
+                n.starts_with("RUNBOX_")
+                    || vars::INSTALLER_INDEX_URL.contains(n)
+                    || vars::INSTALLER_FIND_LINKS.contains(n)
+            }) else {
                 continue;
             };
             match value.into_string() {
@@ -134,6 +145,8 @@ impl Overrides {
             scenario_min_interval_secs: self
                 .scenario_min_interval_secs
                 .or(lower.scenario_min_interval_secs),
+            packages: self.packages.or(lower.packages),
+            network_allow: self.network_allow.or(lower.network_allow),
         }
     }
 }
@@ -172,6 +185,40 @@ impl Reader {
             vars::SCENARIO_MIN_INTERVAL_SECS => {
                 set(&mut o.scenario_min_interval_secs, number(value))
             }
+            vars::PACKAGES_ENABLED => set(&mut o.packages.enabled, boolean(value)),
+            vars::PACKAGES_INDEX_URL => set(
+                &mut o.packages.index_url,
+                check_index_url(value).map_err(InvalidValue),
+            ),
+            vars::PACKAGES_FIND_LINKS => set(
+                &mut o.packages.find_links,
+                check_find_links(value).map_err(InvalidValue),
+            ),
+            vars::PACKAGES_NO_INDEX => set(&mut o.packages.no_index, boolean(value)),
+            vars::PACKAGES_ALLOW_SDIST => set(&mut o.packages.allow_sdist, boolean(value)),
+            vars::PACKAGES_INSTALL_TIMEOUT => set(&mut o.packages.install_timeout, number(value)),
+            vars::PACKAGES_CACHE_MB => set(&mut o.packages.cache_mb, number(value)),
+            vars::PACKAGES_INSTALLER => set(
+                &mut o.packages.installer,
+                value.parse().map_err(InvalidValue),
+            ),
+            vars::PACKAGES_UV => set(&mut o.packages.uv, absolute_path(value)),
+            vars::NETWORK_ALLOW => set(&mut o.network_allow, destinations(value)),
+            // The installers' own variables: the first one found wins.
+            name if vars::INSTALLER_INDEX_URL.contains(&name) => {
+                let slot = &mut o.packages.installer_index_url;
+                if slot.is_none() || name == vars::INSTALLER_INDEX_URL[0] {
+                    *slot = Some(value.trim().to_owned());
+                }
+                None
+            }
+            name if vars::INSTALLER_FIND_LINKS.contains(&name) => {
+                let slot = &mut o.packages.installer_find_links;
+                if slot.is_none() || name == vars::INSTALLER_FIND_LINKS[0] {
+                    *slot = Some(value.trim().to_owned());
+                }
+                None
+            }
             _ => None,
         };
         if let Some(InvalidValue(message)) = slot_error {
@@ -205,6 +252,41 @@ fn number<T: FromStr>(value: &str) -> Result<T, InvalidValue> {
         .trim()
         .parse()
         .map_err(|_| InvalidValue(format!("expected a positive integer, got {value:?}")))
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+fn boolean(value: &str) -> Result<bool, InvalidValue> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(InvalidValue(format!(
+            "expected true or false, got {value:?}"
+        ))),
+    }
+}
+
+fn absolute_path(value: &str) -> Result<PathBuf, InvalidValue> {
+    if value.starts_with('/') {
+        Ok(PathBuf::from(value))
+    } else {
+        Err(InvalidValue(format!(
+            "must be an absolute path, got {value:?}"
+        )))
+    }
+}
+
+/// A comma-separated list of destinations; blanks are ignored.
+fn destinations(value: &str) -> Result<Vec<Destination>, InvalidValue> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse()
+                .map_err(|e: runbox_domain::InvalidDestination| InvalidValue(e.to_string()))
+        })
+        .collect()
 }
 
 fn not_unicode(name: &str) -> ConfigError {

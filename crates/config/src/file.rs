@@ -111,6 +111,10 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     pub scenarios: ScenariosFile,
     #[serde(default)]
+    pub packages: PackagesFile,
+    #[serde(default)]
+    pub network: NetworkFile,
+    #[serde(default)]
     pub buttons: Vec<ButtonFile>,
     #[serde(default)]
     pub agents: Vec<AgentFile>,
@@ -147,6 +151,28 @@ pub(crate) struct ScenariosFile {
     pub min_interval_secs: Option<Spanned<i64>>,
 }
 
+/// `[packages]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackagesFile {
+    pub enabled: Option<Spanned<bool>>,
+    pub index_url: Option<Spanned<String>>,
+    pub find_links: Option<Spanned<String>>,
+    pub no_index: Option<Spanned<bool>>,
+    pub allow_sdist: Option<Spanned<bool>>,
+    pub install_timeout: Option<Spanned<i64>>,
+    pub cache_mb: Option<Spanned<i64>>,
+    pub installer: Option<Spanned<String>>,
+    pub uv: Option<Spanned<String>>,
+}
+
+/// `[network]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NetworkFile {
+    pub allow: Option<Vec<Spanned<String>>>,
+}
+
 /// An environment table (`env = { NAME = "value" }`), names kept spanned.
 pub(crate) type EnvFile = BTreeMap<Spanned<String>, Spanned<String>>;
 
@@ -162,6 +188,7 @@ pub(crate) struct ButtonFile {
     pub icon: Option<String>,
     #[serde(default)]
     pub env: EnvFile,
+    pub network: Option<Vec<Spanned<String>>>,
 }
 
 /// One `[[agents]]` table.
@@ -178,6 +205,7 @@ pub(crate) struct AgentFile {
     pub timeout: Option<Spanned<i64>>,
     #[serde(default)]
     pub env: EnvFile,
+    pub network: Option<Vec<Spanned<String>>>,
 }
 
 /// `runtime = "python" | "command"`.

@@ -29,6 +29,7 @@
 //! - [`vars`]: the names of all `RUNBOX_*` variables;
 //! - `file`: the TOML file's shape and parsing, with line numbers;
 //! - `validate`: merging the sources and checking values;
+//! - `packages`: `[packages]` and `[network]`;
 //! - `catalog`: checking the file's `[[buttons]]` and `[[agents]]`;
 //! - `error`: [`ConfigError`].
 
@@ -36,6 +37,7 @@ mod catalog;
 mod env;
 mod error;
 mod file;
+mod packages;
 mod settings;
 mod validate;
 mod values;
@@ -46,6 +48,7 @@ mod tests;
 
 pub use env::Overrides;
 pub use error::ConfigError;
+pub use packages::{InstallerChoice, NetworkSettings, PackageSettings, DEFAULT_INDEX_URL};
 pub use settings::{
     AgentConfig, ButtonConfig, DatabaseKind, Limits, SandboxSettings, Settings,
     AGENT_TIMEOUT_DEFAULT_SECS, AGENT_TIMEOUT_MAX_SECS, BUTTON_TIMEOUT_MAX_SECS, DEFAULT_DATA_DIR,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use runbox_domain::{AgentRuntime, Priority, Timeout};
 
+use crate::packages::{NetworkSettings, PackageSettings};
 use crate::values::{ApiKey, HttpAllowEntry, WebhookSecret};
 
 /// `127.0.0.1:8080`: local only until the operator decides otherwise.
@@ -68,6 +69,10 @@ pub struct Settings {
     /// `serve --no-workers`: the node only answers the API (other nodes
     /// sharing the PostgreSQL database run the work).
     pub node_workers: bool,
+    /// How Python dependencies are installed (`[packages]`).
+    pub packages: PackageSettings,
+    /// What runs may reach through runbox's proxy (`[network]`).
+    pub network: NetworkSettings,
     /// Buttons declared in the file, created or updated at start-up.
     pub buttons: Vec<ButtonConfig>,
     /// Agents declared in the file, created or updated at start-up.
@@ -101,6 +106,8 @@ impl Default for Settings {
             lease: Duration::from_secs(30),
             scenario_min_interval_secs: 1,
             node_workers: true,
+            packages: PackageSettings::default(),
+            network: NetworkSettings::default(),
             buttons: Vec::new(),
             agents: Vec::new(),
         }
@@ -204,6 +211,8 @@ pub struct ButtonConfig {
     pub icon: Option<String>,
     /// Extra environment variables of the command.
     pub env: BTreeMap<String, String>,
+    /// Destinations the command may reach through runbox's proxy.
+    pub network: Vec<runbox_domain::Destination>,
 }
 
 /// An agent declared in `[[agents]]`.
@@ -224,4 +233,6 @@ pub struct AgentConfig {
     pub timeout: Timeout,
     /// Extra environment variables of the agent's process.
     pub env: BTreeMap<String, String>,
+    /// Destinations the agent may reach through runbox's proxy.
+    pub network: Vec<runbox_domain::Destination>,
 }

@@ -137,7 +137,7 @@ impl Checker<'_> {
         u32::try_from(value).unwrap_or(default)
     }
 
-    fn number_u64(
+    pub(crate) fn number_u64(
         &mut self,
         bound: Bound,
         overridden: Option<u64>,
@@ -155,7 +155,7 @@ impl Checker<'_> {
 }
 
 /// One numeric setting: its file key, its variable and its inclusive bounds.
-struct Bound {
+pub(crate) struct Bound {
     key: &'static str,
     var: &'static str,
     min: i128,
@@ -165,7 +165,7 @@ struct Bound {
 const U32_MAX: i128 = u32::MAX as i128;
 const U64_MAX: i128 = u64::MAX as i128;
 
-const fn bound(key: &'static str, var: &'static str, min: i128, max: i128) -> Bound {
+pub(crate) const fn bound(key: &'static str, var: &'static str, min: i128, max: i128) -> Bound {
     Bound { key, var, min, max }
 }
 
@@ -289,8 +289,10 @@ pub(crate) fn resolve(
         1,
     );
 
-    let buttons = catalog::buttons(&mut check, &f.buttons);
-    let agents = catalog::agents(&mut check, &f.agents);
+    let packages = crate::packages::resolve_packages(&mut check, &overrides, &f.packages);
+    let network = crate::packages::resolve_network(&mut check, &overrides, &f.network);
+    let buttons = catalog::buttons(&mut check, &f.buttons, &network.allow);
+    let agents = catalog::agents(&mut check, &f.agents, &network.allow);
 
     ConfigError::from_all(check.errors)?;
     Ok(Settings {
@@ -307,6 +309,8 @@ pub(crate) fn resolve(
         lease: Duration::from_secs(lease_secs),
         scenario_min_interval_secs,
         node_workers: overrides.node_workers.unwrap_or(true),
+        packages,
+        network,
         buttons,
         agents,
     })

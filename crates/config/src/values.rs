@@ -212,31 +212,8 @@ impl fmt::Display for HttpAllowEntry {
     }
 }
 
-/// DNS host name rules (letters, digits, `-`, plus `_` which container
-/// service names use), and not something that only looks like a broken IP
-/// address such as `10.0.0.256`.
 fn validate_host(host: &str) -> Result<(), &'static str> {
-    const NOT_A_HOST: &str = "not an IP address, a CIDR block or a host name";
-    if host.len() > 253 {
-        return Err("host name longer than 253 characters");
-    }
-    let mut last = "";
-    for label in host.split('.') {
-        let ok_chars = label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if label.is_empty() || label.len() > 63 || !ok_chars {
-            return Err(NOT_A_HOST);
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(NOT_A_HOST);
-        }
-        last = label;
-    }
-    if last.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(NOT_A_HOST);
-    }
-    Ok(())
+    runbox_domain::check_host_name(host)
 }
 
 /// A listen address: `IP:PORT`, or `HOST:PORT` resolved now (`localhost:8080`

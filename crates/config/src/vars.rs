@@ -33,6 +33,23 @@ pub const SANDBOX_PYTHON: &str = "RUNBOX_SANDBOX_PYTHON";
 pub const SHUTDOWN_GRACE_SECS: &str = "RUNBOX_SHUTDOWN_GRACE_SECS";
 pub const LEASE_SECS: &str = "RUNBOX_LEASE_SECS";
 pub const SCENARIO_MIN_INTERVAL_SECS: &str = "RUNBOX_SCENARIO_MIN_INTERVAL_SECS";
+pub const PACKAGES_ENABLED: &str = "RUNBOX_PACKAGES_ENABLED";
+pub const PACKAGES_INDEX_URL: &str = "RUNBOX_PACKAGES_INDEX_URL";
+pub const PACKAGES_FIND_LINKS: &str = "RUNBOX_PACKAGES_FIND_LINKS";
+pub const PACKAGES_NO_INDEX: &str = "RUNBOX_PACKAGES_NO_INDEX";
+pub const PACKAGES_ALLOW_SDIST: &str = "RUNBOX_PACKAGES_ALLOW_SDIST";
+pub const PACKAGES_INSTALL_TIMEOUT: &str = "RUNBOX_PACKAGES_INSTALL_TIMEOUT";
+pub const PACKAGES_CACHE_MB: &str = "RUNBOX_PACKAGES_CACHE_MB";
+/// `auto`, `uv` or `pip`.
+pub const PACKAGES_INSTALLER: &str = "RUNBOX_PACKAGES_INSTALLER";
+/// The uv binary, when it is not on `PATH`.
+pub const PACKAGES_UV: &str = "RUNBOX_PACKAGES_UV";
+/// Comma-separated destinations runs may ask to reach.
+pub const NETWORK_ALLOW: &str = "RUNBOX_NETWORK_ALLOW";
+
+/// The installers' own index settings, the default of `[packages]`'s.
+pub const INSTALLER_INDEX_URL: &[&str] = &["UV_INDEX_URL", "PIP_INDEX_URL"];
+pub const INSTALLER_FIND_LINKS: &[&str] = &["UV_FIND_LINKS", "PIP_FIND_LINKS"];
 
 /// Every variable above, so the binary can warn about a misspelt one
 /// (see [`unknown`]).
@@ -59,6 +76,16 @@ pub const ALL: &[&str] = &[
     SHUTDOWN_GRACE_SECS,
     LEASE_SECS,
     SCENARIO_MIN_INTERVAL_SECS,
+    PACKAGES_ENABLED,
+    PACKAGES_INDEX_URL,
+    PACKAGES_FIND_LINKS,
+    PACKAGES_NO_INDEX,
+    PACKAGES_ALLOW_SDIST,
+    PACKAGES_INSTALL_TIMEOUT,
+    PACKAGES_CACHE_MB,
+    PACKAGES_INSTALLER,
+    PACKAGES_UV,
+    NETWORK_ALLOW,
 ];
 
 /// The `RUNBOX_*` names among `names` that runbox does not know, sorted:

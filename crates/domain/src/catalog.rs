@@ -19,6 +19,9 @@ pub struct ButtonSpec {
     pub icon: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Destinations the command may reach through runbox's proxy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<crate::Destination>,
 }
 
 /// A registered program taking JSON input and returning a JSON object (seed 004).
@@ -33,6 +36,9 @@ pub struct AgentSpec {
     pub timeout: Timeout,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Destinations the agent may reach through runbox's proxy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<crate::Destination>,
 }
 
 /// Checks environment variable names and values a definition adds.

@@ -46,6 +46,9 @@ pub struct ShellJob {
     pub command: String,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Destinations the command may reach through runbox's proxy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<crate::Destination>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,4 +69,7 @@ pub struct AgentJob {
     pub input: serde_json::Value,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Destinations the agent may reach through runbox's proxy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<crate::Destination>,
 }

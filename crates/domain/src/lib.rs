@@ -10,6 +10,7 @@ mod execution;
 mod ids;
 mod job;
 mod limits;
+mod network;
 mod outcome;
 mod time;
 
@@ -18,5 +19,9 @@ pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewE
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
 pub use job::{AgentJob, AgentRuntime, JobSpec, PythonJob, ShellJob};
 pub use limits::{json_depth, OutOfRange, Priority, Timeout, MAX_JSON_DEPTH};
-pub use outcome::{Outcome, OutcomeKind};
+pub use network::{
+    check_host_name, first_uncovered, parse_destinations, permits_any, Destination, HostPattern,
+    InvalidDestination, DEFAULT_PORTS,
+};
+pub use outcome::{Outcome, OutcomeKind, Resources, UsedEnvironment};
 pub use time::Timestamp;

@@ -37,6 +37,32 @@ pub struct Outcome {
     /// Dialect-specific data (scenario outputs and module runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<serde_json::Value>,
+    /// What the run used, as the sandbox measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// The package environment the run imported from, if it declared one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<UsedEnvironment>,
+}
+
+/// Resources of one run (contract section 13). Figures a node did not
+/// measure are `None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resources {
+    pub cpu_ms: Option<u64>,
+    pub memory_peak_bytes: Option<u64>,
+    pub wall_ms: u64,
+    /// Bytes received and sent through the run's network proxy.
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+}
+
+/// A package environment as a run used it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedEnvironment {
+    pub id: String,
+    /// `name==version` of every installed distribution.
+    pub resolved: Vec<String>,
 }
 
 const INTERRUPTED: &str =
@@ -54,6 +80,8 @@ impl Outcome {
             result: None,
             error: Some(error.into()),
             extra: None,
+            resources: None,
+            environment: None,
         }
     }
 

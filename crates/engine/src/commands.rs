@@ -149,11 +149,13 @@ async fn syntax_check(
         combined_output: true,
         result_channel: false,
         payload: None,
+        ..Default::default()
     };
     let control = RunControl {
         timeout: Duration::from_secs(10),
         cancel: CancellationToken::new(),
         on_output: None,
+        proxy: None,
     };
     let run = sandbox
         .run(spec, control)

@@ -113,6 +113,7 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
         limits,
         cancel,
         live,
+        services: inner.services.clone(),
     };
     let result = AssertUnwindSafe(runner.run(execution, ctx))
         .catch_unwind()

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::commands::{CheckFailed, CommandChecker, InvalidCommand};
+use crate::RunServices;
 use crate::{dispatcher, EngineConfig, Runners};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub(crate) struct Inner {
     pub sandbox: Sandbox,
     pub runners: Runners,
     pub config: EngineConfig,
+    /// Package environments and network egress, handed to every run.
+    pub services: RunServices,
     pub node: NodeId,
     /// Something may be claimable: a submission, an ended run, an event.
     pub wake: Notify,
@@ -83,6 +86,7 @@ impl Engine {
         sandbox: Sandbox,
         runners: Runners,
         config: EngineConfig,
+        services: RunServices,
     ) -> Result<Self, StoreError> {
         let node = NodeId::generate();
         // On a database no other node uses, every `running` row belongs to a
@@ -101,6 +105,7 @@ impl Engine {
             sandbox,
             runners,
             config,
+            services,
             node,
             wake: Notify::new(),
             running: Mutex::new(HashMap::new()),
@@ -134,6 +139,11 @@ impl Engine {
 
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Package environments and network egress of this node.
+    pub fn services(&self) -> &RunServices {
+        &self.inner.services
     }
 
     pub fn sandbox(&self) -> &Sandbox {

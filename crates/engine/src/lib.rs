@@ -17,10 +17,12 @@ mod dispatcher;
 mod engine;
 mod live_output;
 mod runners;
+mod services;
 
 pub use config::EngineConfig;
 pub use engine::{Engine, SubmitError};
 pub use runners::{
-    base_env, execution_env, interpret, run_snippet, template_env, Finished, JobRunner, RunContext,
-    Runners, Snippet, SnippetMode, SnippetOutcome,
+    base_env, check_code, execution_env, interpret, measured, run_snippet, template_env, Finished,
+    JobRunner, RunContext, Runners, Snippet, SnippetError, SnippetMode, SnippetOutcome,
 };
+pub use services::{Gateway, RunServices};

@@ -76,6 +76,7 @@ async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()>
             priority: agent.priority,
             timeout: agent.timeout,
             env: agent.env.clone(),
+            network: agent.network.clone(),
         };
         let id = match &agent.id {
             Some(id) => id.clone(),
@@ -120,6 +121,7 @@ async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()
             timeout: button.timeout,
             icon: button.icon.clone(),
             env: button.env.clone(),
+            network: button.network.clone(),
         };
         upsert(
             store.as_ref(),

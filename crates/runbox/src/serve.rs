@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use runbox_config::Settings;
-use runbox_engine::{Engine, EngineConfig, Runners};
+use runbox_engine::{Engine, EngineConfig, Gateway, RunServices, Runners};
 use runbox_netguard::OutboundPolicy;
+use runbox_packages::Environments;
 use runbox_sandbox::{Limits, Sandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -83,18 +84,22 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
             eprintln!("runbox: no API key existed, so an admin key was created. It is shown only this once:\n\n    {key}\n");
         }
     }
-    let sandbox = Sandbox::new(sandbox_config(&settings)?);
+    let sandbox_config = sandbox_config(&settings)?;
+    let builder_uid = sandbox_config.builder_uid();
+    let sandbox = Sandbox::new(sandbox_config);
     match sandbox.warm_up().await {
         Ok(report) => tracing::info!(layers = ?report.layers, "sandbox ready"),
         Err(err) => {
             tracing::error!(error = %err, "the sandbox cannot be set up on this host: every execution will fail until this is fixed")
         }
     }
+    let services = run_services(&settings, &sandbox, builder_uid);
     let engine = Engine::start(
         store.clone(),
         sandbox,
         runners(&settings),
         engine_config(&settings, role),
+        services,
     )
     .await?;
     if role == Role::Serve {
@@ -194,6 +199,27 @@ fn runners(settings: &Settings) -> Runners {
     };
     runners.register(runbox_domain::ExecutionKind::Scenario, Arc::new(scenarios));
     runners
+}
+
+/// Package environments (under the data directory, each node its own) and
+/// the network gateway of runs.
+fn run_services(settings: &Settings, sandbox: &Sandbox, builder_uid: u32) -> RunServices {
+    let environments = Environments::new(
+        settings.packages.clone(),
+        settings.data_dir.join("environments"),
+        sandbox.clone(),
+        settings.sandbox.python.to_string_lossy().into_owned(),
+        sandbox_limits(settings),
+        std::env::var_os("PATH"),
+        builder_uid,
+    );
+    RunServices {
+        environments: Some(environments),
+        gateway: Gateway::new(
+            settings.network.allow.clone(),
+            OutboundPolicy::new(settings.http_allow.clone()),
+        ),
+    }
 }
 
 fn sandbox_limits(settings: &Settings) -> Limits {

@@ -1,5 +1,6 @@
 //! Runs one command in the sandbox and prints what happened; with `--bench N`
-//! runs it N times and prints latency percentiles. The same binary serves as
+//! runs it N times and prints latency percentiles; `--bind HOST:TARGET[:rw]`
+//! shows a host path inside. The same binary serves as
 //! its own launcher (`__launcher`), as the runbox binary does.
 //!
 //! ```text
@@ -23,9 +24,26 @@ fn main() {
 
 async fn drive(mut args: Vec<String>) {
     let mut bench = 0usize;
-    if args.first().map(String::as_str) == Some("--bench") {
-        bench = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
-        args.drain(..2);
+    let mut binds = Vec::new();
+    loop {
+        match args.first().map(String::as_str) {
+            Some("--bench") => {
+                bench = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
+                args.drain(..2);
+            }
+            // --bind HOST_PATH:TARGET[:rw]
+            Some("--bind") => {
+                let value = args.get(1).cloned().unwrap_or_default();
+                let mut parts = value.splitn(3, ':');
+                binds.push(runbox_sandbox::Bind {
+                    source: parts.next().unwrap_or_default().into(),
+                    target: parts.next().unwrap_or_default().to_owned(),
+                    writable: parts.next() == Some("rw"),
+                });
+                args.drain(..2);
+            }
+            _ => break,
+        }
     }
     let sandbox = Sandbox::new(SandboxConfig {
         slots: 2,
@@ -50,11 +68,14 @@ async fn drive(mut args: Vec<String>) {
         combined_output: false,
         result_channel: false,
         payload: None,
+        binds,
+        ..Default::default()
     };
     let control = || RunControl {
         timeout: Duration::from_secs(30),
         cancel: CancellationToken::new(),
         on_output: None,
+        proxy: None,
     };
     match sandbox.warm_up().await {
         Ok(report) => eprintln!(

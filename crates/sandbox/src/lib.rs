@@ -21,6 +21,7 @@
 //! If any layer cannot be set up the run fails with
 //! [`SandboxError::Setup`]; nothing ever runs unsandboxed.
 
+mod binds;
 mod capture;
 mod cgroup;
 mod child;
@@ -33,8 +34,11 @@ mod spec;
 
 pub use capture::Captured;
 pub use error::SandboxError;
-pub use pool::{OutputSink, RunControl, Sandbox, SandboxConfig};
-pub use spec::{ExitStatus, Limits, RunOutcome, RunSpec, SandboxFile, CONTROL_FD};
+pub use pool::{OutputSink, ProxyService, RunControl, Sandbox, SandboxConfig};
+pub use spec::{
+    proxy_env, Bind, ExitStatus, Limits, RunOutcome, RunSpec, RunUser, SandboxFile, CONTROL_FD,
+    PROXY_ADDR,
+};
 
 /// The inside user id of sandboxed programs (mapped to an unprivileged
 /// outside uid per slot). Shown as `runbox` in the sandbox's `/etc/passwd`.

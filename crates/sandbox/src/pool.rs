@@ -24,6 +24,18 @@ use crate::{cgroup, Limits, RunOutcome, RunSpec, SandboxError};
 /// Receives live output as it is read: `(is_stderr, bytes)`.
 pub type OutputSink = Arc<dyn Fn(bool, &[u8]) + Send + Sync>;
 
+/// Serves a run's proxy listener (see [`RunSpec::proxy`]) until the token
+/// fires, which it does when the run has ended. The sandbox knows nothing
+/// of what is spoken on it: the caller brings the proxy.
+pub type ProxyService = Box<
+    dyn FnOnce(
+            tokio::net::TcpListener,
+            CancellationToken,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// How the caller controls one run.
 pub struct RunControl {
     /// Wall-clock limit; the run is killed when it is reached.
@@ -31,6 +43,8 @@ pub struct RunControl {
     /// Cancelling kills the run the same way a timeout does.
     pub cancel: CancellationToken,
     pub on_output: Option<OutputSink>,
+    /// Serves the proxy listener of a spec with `proxy` set.
+    pub proxy: Option<ProxyService>,
 }
 
 #[derive(Clone, Debug)]
@@ -64,6 +78,12 @@ impl SandboxConfig {
         .map(PathBuf::from)
         .collect()
     }
+
+    /// The outside uid (and gid) of [`crate::RunUser::Builder`] runs: the
+    /// first of the two spare ids after the slots' own.
+    pub fn builder_uid(&self) -> u32 {
+        self.uid_base + 2 * self.slots
+    }
 }
 
 /// What the launchers reported about enforcement on this host.
@@ -91,6 +111,8 @@ struct Inner {
 struct Slot {
     index: u32,
     launcher: Option<Launcher>,
+    /// The template of the two-step program its launcher pre-started.
+    warm: Option<String>,
 }
 
 struct Launcher {
@@ -108,6 +130,7 @@ impl Sandbox {
             .map(|index| Slot {
                 index,
                 launcher: None,
+                warm: None,
             })
             .collect();
         let inner = Inner {
@@ -131,7 +154,7 @@ impl Sandbox {
     /// than on the first run.
     pub async fn warm_up(&self) -> Result<LayerReport, SandboxError> {
         let _permit = self.inner.available.acquire().await.map_err(|_| closed())?;
-        let mut slot = self.take_slot()?;
+        let mut slot = self.take_slot(None)?;
         let result = match &slot.launcher {
             Some(_) => Ok(()),
             None => self
@@ -152,8 +175,14 @@ impl Sandbox {
         control: RunControl,
     ) -> Result<RunOutcome, SandboxError> {
         let _permit = self.inner.available.acquire().await.map_err(|_| closed())?;
-        let mut slot = self.take_slot()?;
+        let template = spec.payload.is_some().then(|| spec.template_key());
+        let mut slot = self.take_slot(template.as_deref())?;
+        slot.warm = None;
         let result = self.inner.run_in_slot(&mut slot, spec, control).await;
+        if result.is_ok() {
+            // The launcher pre-starts the next program of a two-step template.
+            slot.warm = template;
+        }
         if matches!(
             result,
             Err(SandboxError::Launcher(_)) | Err(SandboxError::Io(_))
@@ -188,12 +217,24 @@ impl Sandbox {
         let _ = tokio::task::spawn_blocking(move || cgroup::remove_own(&prefix)).await;
     }
 
-    fn take_slot(&self) -> Result<Slot, SandboxError> {
+    /// The least recently used free slot, unless one has a program of
+    /// `template` pre-started: then that one (the oldest such), so that runs
+    /// with their own template (a package environment, say) stay warm too.
+    fn take_slot(&self, template: Option<&str>) -> Result<Slot, SandboxError> {
         self.inner
             .free
             .lock()
             .ok()
-            .and_then(|mut free| free.pop_front())
+            .and_then(|mut free| {
+                let warm = template.and_then(|key| {
+                    free.iter()
+                        .position(|slot| slot.warm.as_deref() == Some(key))
+                });
+                match warm {
+                    Some(index) => free.remove(index),
+                    None => free.pop_front(),
+                }
+            })
             .ok_or_else(|| SandboxError::Launcher("no free slot despite a permit".to_owned()))
     }
 
@@ -248,6 +289,7 @@ impl Inner {
             slot: index,
             outer_root_id: self.config.uid_base + 2 * index,
             outer_user_id: self.config.uid_base + 2 * index + 1,
+            outer_builder_id: self.config.builder_uid(),
             cgroup_name: format!("{}slot{index}", self.cgroup_prefix),
             fs: FsPlan {
                 read_only: self.config.read_only.clone(),
@@ -259,7 +301,8 @@ impl Inner {
         launcher.send(&ToLauncher::Setup(setup), &[]).await?;
         let reply = tokio::time::timeout(Duration::from_secs(20), launcher.recv())
             .await
-            .map_err(|_| SandboxError::Setup("launcher did not answer within 20 s".to_owned()))??;
+            .map_err(|_| SandboxError::Setup("launcher did not answer within 20 s".to_owned()))??
+            .map(|(message, _)| message);
         match reply {
             Some(FromLauncher::Ready { layers, warnings }) => {
                 if let Ok(mut report) = self.report.lock() {
@@ -302,9 +345,10 @@ impl Inner {
         &self,
         launcher: &Launcher,
         spec: RunSpec,
-        control: RunControl,
+        mut control: RunControl,
     ) -> Result<RunOutcome, SandboxError> {
         let started = Instant::now();
+        let proxy = control.proxy.take().filter(|_| spec.proxy);
         let pipes = RunPipes::new(&spec)?;
         let spec_fd = spec_memfd(&spec)?;
         let mut fds: Vec<RawFd> = vec![
@@ -323,7 +367,9 @@ impl Inner {
         let stdout = spawn_capture(readers.stdout, limit, sink.clone(), false);
         let stderr = readers.stderr.map(|r| spawn_capture(r, limit, sink, true));
         let result = readers.result.map(|r| spawn_capture(r, limit, None, false));
-        let ended = self.supervise(launcher, &control).await;
+        let mut proxy = ProxyRun::new(proxy);
+        let ended = self.supervise(launcher, &control, &mut proxy).await;
+        proxy.stop().await;
         // Every process of the run is gone now, so the pipes reach EOF
         // promptly; the bound only guards against the unforeseen.
         let collect = |h: tokio::task::JoinHandle<Captured>| async move {
@@ -373,6 +419,7 @@ impl Inner {
         &self,
         launcher: &Launcher,
         control: &RunControl,
+        proxy: &mut ProxyRun,
     ) -> Result<Ended, SandboxError> {
         let deadline = tokio::time::Instant::now() + control.timeout;
         let mut reason: Option<KillReason> = None;
@@ -382,7 +429,8 @@ impl Inner {
                 .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
             tokio::select! {
                 msg = launcher.recv() => match msg? {
-                    Some(finished @ FromLauncher::Finished { .. }) => return Ok(Ended { finished, reason }),
+                    Some((finished @ FromLauncher::Finished { .. }, _)) => return Ok(Ended { finished, reason }),
+                    Some((FromLauncher::Started { .. }, fds)) => proxy.start(fds),
                     Some(_) => continue,
                     None => return Err(launcher_gone()),
                 },
@@ -416,6 +464,47 @@ struct Ended {
     reason: Option<KillReason>,
 }
 
+/// The caller's proxy for one run: started when the launcher hands over
+/// the listener, stopped (every connection closed) when the run has ended.
+struct ProxyRun {
+    service: Option<ProxyService>,
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ProxyRun {
+    fn new(service: Option<ProxyService>) -> Self {
+        Self {
+            service,
+            stop: CancellationToken::new(),
+            task: None,
+        }
+    }
+
+    fn start(&mut self, fds: Vec<OwnedFd>) {
+        let (Some(service), Some(fd)) = (self.service.take(), fds.into_iter().next()) else {
+            return;
+        };
+        let listener = std::net::TcpListener::from(fd);
+        let listener = listener
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(listener));
+        match listener {
+            Ok(listener) => {
+                self.task = Some(tokio::spawn(service(listener, self.stop.clone())));
+            }
+            Err(error) => tracing::error!(%error, "cannot serve the run's proxy listener"),
+        }
+    }
+
+    async fn stop(&mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
 impl Launcher {
     async fn send(&self, msg: &ToLauncher, fds: &[RawFd]) -> Result<(), SandboxError> {
         loop {
@@ -429,13 +518,13 @@ impl Launcher {
         }
     }
 
-    async fn recv(&self) -> Result<Option<FromLauncher>, SandboxError> {
+    async fn recv(&self) -> Result<Option<(FromLauncher, Vec<OwnedFd>)>, SandboxError> {
         loop {
             let mut guard = self.sock.readable().await?;
             match guard
                 .try_io(|sock| recv::<FromLauncher>(sock.as_raw_fd(), MsgFlags::MSG_DONTWAIT))
             {
-                Ok(Ok(msg)) => return Ok(msg.map(|(m, _)| m)),
+                Ok(Ok(msg)) => return Ok(msg),
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(None),
                 Ok(Err(e)) => return Err(SandboxError::Launcher(format!("receive: {e}"))),
                 Err(_would_block) => continue,

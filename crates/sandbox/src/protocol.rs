@@ -22,6 +22,8 @@ pub struct LauncherSetup {
     pub outer_root_id: u32,
     /// Outside uid/gid of the sandboxed program ([`crate::SANDBOX_UID`] inside).
     pub outer_user_id: u32,
+    /// Outside uid/gid of programs run as [`crate::RunUser::Builder`].
+    pub outer_builder_id: u32,
     /// Name of this slot's cgroup directories, unique per server process.
     pub cgroup_name: String,
     pub fs: FsPlan,
@@ -64,6 +66,8 @@ pub enum FromLauncher {
     SetupFailed {
         error: String,
     },
+    /// The program is started; with a [`crate::RunSpec::proxy`], the
+    /// run's proxy listener comes along as the one descriptor.
     Started {
         pid: i32,
     },

@@ -43,8 +43,35 @@ pub struct SandboxFile {
     pub contents: String,
 }
 
-/// One program to run in the sandbox.
+/// A host path shown inside the sandbox at `target`: read-only unless
+/// `writable`, never with set-uid bits or device files. The host path may
+/// sit where the sandbox's own user could never reach (under runbox's data
+/// directory): the launcher opens it with its own rights and hands the
+/// mount over.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bind {
+    pub source: std::path::PathBuf,
+    /// Absolute path inside; its first component must be new to the
+    /// sandbox's root (not `/usr`, `/tmp`, `/work`, …).
+    pub target: String,
+    #[serde(default)]
+    pub writable: bool,
+}
+
+/// Whom the program runs as, outside the sandbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunUser {
+    /// The slot's own unprivileged uid: no two concurrent runs share one.
+    #[default]
+    Slot,
+    /// One unprivileged uid shared by every slot, which owns what builders
+    /// write through writable [`Bind`]s (package environments and their
+    /// cache), whatever slot they ran in.
+    Builder,
+}
+
+/// One program to run in the sandbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSpec {
     /// Absolute path of the program, then its arguments.
     pub argv: Vec<String>,
@@ -69,6 +96,30 @@ pub struct RunSpec {
     /// before the next request arrives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
+    /// Host paths shown inside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binds: Vec<Bind>,
+    #[serde(default)]
+    pub user: RunUser,
+    /// Give the run a proxy listener on [`PROXY_ADDR`] inside its network
+    /// namespace, served by [`RunControl::proxy`](crate::RunControl). Not
+    /// part of the template: the listener is made per run.
+    #[serde(default)]
+    pub proxy: bool,
+}
+
+/// Where a run with [`RunSpec::proxy`] finds its proxy (inside its own
+/// network namespace, so every slot uses the same address).
+pub const PROXY_ADDR: &str = "127.0.0.1:3128";
+
+/// The variables that send HTTP clients (curl, urllib, requests, pip, uv)
+/// through a run's proxy.
+pub fn proxy_env() -> Vec<(String, String)> {
+    let url = format!("http://{PROXY_ADDR}");
+    ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]
+        .into_iter()
+        .map(|name| (name.to_owned(), url.clone()))
+        .collect()
 }
 
 /// Where a two-step program finds its control socket.
@@ -80,7 +131,34 @@ impl RunSpec {
     pub fn template_key(&self) -> String {
         let mut template = self.clone();
         template.payload = None;
+        template.proxy = false;
         serde_json::to_string(&template).unwrap_or_default()
+    }
+}
+
+impl Bind {
+    /// The rule on targets: absolute, plain components, and a first
+    /// component the sandbox's root does not already use.
+    pub(crate) fn check_target(&self) -> Result<(), String> {
+        const TAKEN: &[&str] = &[
+            "usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "dev", "proc", "tmp",
+            "work", "runbox", "sys", "root", "home", "var", "run",
+        ];
+        let path = std::path::Path::new(&self.target);
+        let mut components = path.components();
+        let plain = path.is_absolute()
+            && matches!(components.next(), Some(std::path::Component::RootDir))
+            && components
+                .clone()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let first = components
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or("");
+        if !plain || first.is_empty() || TAKEN.contains(&first) {
+            return Err(format!("bind target {:?} is not allowed", self.target));
+        }
+        Ok(())
     }
 }
 

@@ -116,6 +116,8 @@ fn finished(report: ScenarioReport) -> Finished {
         result: Some(report.outputs.clone()),
         error,
         extra: serde_json::to_value(&report).ok(),
+        resources: None,
+        environment: None,
     };
     Finished { status, outcome }
 }
@@ -142,6 +144,7 @@ impl PythonStep for SandboxPython {
             env: self.env.clone(),
             timeout: call.timeout,
             on_output: None,
+            network: &[],
         };
         let outcome = run_snippet(snippet, &ctx)
             .await

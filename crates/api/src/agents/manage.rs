@@ -34,6 +34,7 @@ pub fn render(item: &CatalogItem, spec: &AgentSpec) -> Value {
         "priority": spec.priority.value(),
         "timeout": spec.timeout.secs(),
         "env": spec.env,
+        "network": spec.network,
         "owner": item.owner.as_str(),
         "created_at": item.created_at.to_iso(),
         "updated_at": item.updated_at.to_iso(),
@@ -78,6 +79,9 @@ pub async fn create(
                 .map_err(unprocessable)?
                 .unwrap_or(default_timeout()?),
             env: fields::env(object)
+                .map_err(unprocessable)?
+                .unwrap_or_default(),
+            network: fields::network(object, &state.engine.services().gateway)
                 .map_err(unprocessable)?
                 .unwrap_or_default(),
         };
@@ -167,7 +171,12 @@ async fn check_runtime(state: &AppState, runtime: &AgentRuntime) -> Result<(), D
         AgentRuntime::Python { code } if code.len() > 1024 * 1024 => {
             Err(unprocessable("code is larger than 1 MiB"))
         }
-        AgentRuntime::Python { .. } => Ok(()),
+        AgentRuntime::Python { code } => {
+            runbox_engine::check_code(code, &[], state.engine.services())
+                .await
+                .map(drop)
+                .map_err(unprocessable)
+        }
         AgentRuntime::Command { command } => match state.engine.check_command(command).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(invalid)) => Err(unprocessable(format!("invalid command: {invalid}"))),
@@ -235,6 +244,11 @@ pub async fn update(
         }
         if let Some(env) = fields::env(object).map_err(unprocessable)? {
             spec.env = env;
+        }
+        if let Some(network) =
+            fields::network(object, &state.engine.services().gateway).map_err(unprocessable)?
+        {
+            spec.network = network;
         }
         let body = serde_json::to_value(&spec).map_err(|e| internal(&e))?;
         let updated = state

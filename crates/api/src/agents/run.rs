@@ -119,6 +119,7 @@ async fn start(
             runtime: spec.runtime,
             input,
             env: spec.env,
+            network: spec.network,
         }),
         subject: Some(agent_id),
         idempotency,

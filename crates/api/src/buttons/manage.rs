@@ -19,7 +19,7 @@ use crate::AppState;
 
 pub const KIND: &str = "button";
 pub const MAX_TIMEOUT: u32 = 300;
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "id",
     "name",
     "command",
@@ -27,6 +27,7 @@ const FIELDS: [&str; 7] = [
     "timeout",
     "icon",
     "env",
+    "network",
 ];
 /// Fields the API itself shows: a client may send a button back as it got
 /// it (GET, change the name, PATCH); they are ignored, never written.
@@ -43,6 +44,7 @@ pub fn render(item: &CatalogItem, spec: &ButtonSpec) -> Value {
         "timeout": spec.timeout.secs(),
         "icon": spec.icon,
         "env": spec.env,
+        "network": spec.network,
         "owner": item.owner.as_str(),
         "created_at": item.created_at.to_iso(),
         "updated_at": item.updated_at.to_iso(),
@@ -107,6 +109,7 @@ async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<
         ),
         icon: optional_text(&object, "icon", MAX_ICON_CHARS)?,
         env: env(&object)?.unwrap_or_default(),
+        network: network(state, &object)?.unwrap_or_default(),
     };
     check_command(state, &spec.command).await?;
     let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
@@ -198,6 +201,9 @@ async fn update_button(
     if let Some(env) = env(&object)? {
         spec.env = env;
     }
+    if let Some(network) = network(state, &object)? {
+        spec.network = network;
+    }
     let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
     let updated = state
         .store
@@ -240,6 +246,14 @@ pub async fn check_command(state: &AppState, command: &str) -> Result<(), ApiErr
         Ok(Err(invalid)) => Err(ApiError::detail(Code::InvalidCommand, invalid.to_string())),
         Err(failed) => Err(ApiError::internal(&failed)),
     }
+}
+
+fn network(
+    state: &AppState,
+    object: &Map<String, Value>,
+) -> Result<Option<Vec<runbox_domain::Destination>>, ApiError> {
+    crate::fields::network(object, &state.engine.services().gateway)
+        .map_err(|why| ApiError::detail(Code::InvalidRequest, why))
 }
 
 pub fn valid_id(id: &str) -> bool {

@@ -129,6 +129,7 @@ async fn execute_button(
             button_id: button_id.to_owned(),
             command: spec.command,
             env: spec.env,
+            network: spec.network,
         }),
         subject: Some(button_id.to_owned()),
         idempotency: None,

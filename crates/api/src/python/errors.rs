@@ -18,7 +18,12 @@ pub fn unauthorized(_headers: &axum::http::HeaderMap) -> Response {
 
 /// `{"error": "Invalid payload: DETAIL", "message": …, "stdout": "", "exit_code": 400}`.
 pub fn invalid_payload(detail: &str) -> Response {
-    let text = format!("Invalid payload: {detail}");
+    refused(format!("Invalid payload: {detail}"))
+}
+
+/// A request refused before anything ran, in the validation errors' shape:
+/// `text` is the whole error (`Invalid dependencies: …`).
+pub fn refused(text: String) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({ "error": text, "message": text, "stdout": "", "exit_code": 400 })),

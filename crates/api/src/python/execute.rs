@@ -37,6 +37,9 @@ pub async fn execute(
     let Ok(timeout) = Timeout::new(i64::from(request.timeout), validate::MAX_TIMEOUT) else {
         return errors::invalid_payload("timeout out of range");
     };
+    if let Err(why) = runbox_engine::check_code(&request.code, &[], state.engine.services()).await {
+        return errors::refused(why);
+    }
     let new = NewExecution {
         id: ExecutionId::new_uuid(),
         user: caller.user,

@@ -3,11 +3,15 @@
 //! runner, like every Python run); `command` agents read the input on
 //! stdin and print the object on stdout. Output is streamed live.
 
-use runbox_domain::{AgentJob, AgentRuntime, Execution, ExecutionStatus, JobSpec, OutcomeKind};
+use runbox_domain::{
+    AgentJob, AgentRuntime, Execution, ExecutionStatus, JobSpec, OutcomeKind, Resources,
+    UsedEnvironment,
+};
 use runbox_sandbox::{RunControl, RunOutcome, RunSpec, SandboxError, SandboxFile};
 use serde_json::{Map, Value};
 
-use super::python::{run_snippet, Snippet, SnippetMode};
+use super::python::{measured, run_snippet, Snippet, SnippetError, SnippetMode};
+use super::shell::open_network;
 use super::{
     base_env, execution_env, internal_failure, interpret, Finished, JobRunner, RunContext,
 };
@@ -28,8 +32,13 @@ impl JobRunner for AgentRunner {
             AgentRuntime::Command { command } => run_command(execution, job, command, &ctx).await,
         };
         match produced {
-            Ok((run, result)) => read_result(execution, &run, result, &ctx),
-            Err(err) => internal_failure(err),
+            Ok(produced) => {
+                let mut finished = read_result(execution, &produced.run, produced.result, &ctx);
+                finished.outcome.resources = Some(produced.resources);
+                finished.outcome.environment = produced.environment;
+                finished
+            }
+            Err(err) => err.finished(),
         }
     }
 
@@ -39,7 +48,12 @@ impl JobRunner for AgentRunner {
 }
 
 /// What a run produced, and the value it returned (or why there is none).
-type Produced = (RunOutcome, Result<Value, String>);
+struct Produced {
+    run: RunOutcome,
+    result: Result<Value, String>,
+    resources: Resources,
+    environment: Option<UsedEnvironment>,
+}
 
 impl AgentRunner {
     async fn run_python(
@@ -48,7 +62,7 @@ impl AgentRunner {
         job: &AgentJob,
         code: &str,
         ctx: &RunContext,
-    ) -> Result<Produced, SandboxError> {
+    ) -> Result<Produced, SnippetError> {
         let mut env = execution_env(execution);
         env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let snippet = Snippet {
@@ -58,6 +72,7 @@ impl AgentRunner {
             env,
             timeout: execution.timeout.as_duration(),
             on_output: ctx.live.as_ref().map(|live| live.sink()),
+            network: &job.network,
         };
         let outcome = run_snippet(snippet, ctx).await?;
         let result = if outcome.result_truncated {
@@ -67,7 +82,12 @@ impl AgentRunner {
                 .result
                 .ok_or_else(|| "the runner reported no result".to_owned())
         };
-        Ok((outcome.run, result))
+        Ok(Produced {
+            run: outcome.run,
+            result,
+            resources: outcome.resources,
+            environment: outcome.environment,
+        })
     }
 }
 
@@ -76,11 +96,12 @@ async fn run_command(
     job: &AgentJob,
     command: &str,
     ctx: &RunContext,
-) -> Result<Produced, SandboxError> {
+) -> Result<Produced, SnippetError> {
     let input = serde_json::to_string(&job.input)
-        .map_err(|e| SandboxError::Setup(format!("input: {e}")))?;
+        .map_err(|e| SnippetError::Sandbox(SandboxError::Setup(format!("input: {e}"))))?;
     let mut env = base_env(execution);
     env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let network = open_network(&job.network, ctx, &mut env)?;
     let spec = RunSpec {
         argv: vec!["/bin/sh".into(), "-c".into(), command.to_owned()],
         env,
@@ -93,15 +114,28 @@ async fn run_command(
         combined_output: false,
         result_channel: false,
         payload: None,
+        proxy: network.is_some(),
+        ..Default::default()
     };
+    let (proxy, counters) = network.unzip();
     let control = RunControl {
         timeout: execution.timeout.as_duration(),
         cancel: ctx.cancel.clone(),
         on_output: ctx.live.as_ref().map(|live| live.sink()),
+        proxy,
     };
-    let run = ctx.sandbox.run(spec, control).await?;
+    let run = ctx
+        .sandbox
+        .run(spec, control)
+        .await
+        .map_err(SnippetError::Sandbox)?;
     let result = command_result(&run.stdout.text(), run.stdout.truncated);
-    Ok((run, result))
+    Ok(Produced {
+        resources: measured(&run, counters.as_ref()),
+        run,
+        result,
+        environment: None,
+    })
 }
 
 /// The agent's object (a non-object value wrapped as `{"result": value}`)

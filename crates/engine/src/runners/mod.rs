@@ -15,9 +15,13 @@ use runbox_sandbox::{Limits, RunOutcome, Sandbox, SandboxError};
 use tokio_util::sync::CancellationToken;
 
 use crate::live_output::LiveOutput;
+use crate::RunServices;
 
 pub use agent::AgentRunner;
-pub use python::{run_snippet, PythonRunner, Snippet, SnippetMode, SnippetOutcome};
+pub use python::{
+    check_code, measured, run_snippet, PythonRunner, Snippet, SnippetError, SnippetMode,
+    SnippetOutcome,
+};
 pub use shell::ShellRunner;
 
 /// What a runner may use while running one execution.
@@ -29,6 +33,8 @@ pub struct RunContext {
     pub cancel: CancellationToken,
     /// Where live output goes, for kinds that stream it.
     pub live: Option<LiveOutput>,
+    /// Package environments and network egress.
+    pub services: RunServices,
 }
 
 /// The end of a run as the runner saw it.
@@ -125,6 +131,8 @@ pub fn interpret(execution: &Execution, run: &RunOutcome, limits: &Limits) -> Fi
         result: None,
         error: None,
         extra: None,
+        resources: None,
+        environment: None,
     };
     let status = if run.timed_out {
         outcome.kind = OutcomeKind::TimedOut;

@@ -236,6 +236,17 @@ def _receive():
     return payload
 
 
+def _add_packages(directory):
+    """Makes the run's package environment importable ahead of the system's
+    own packages, its `.pth` files processed as for site-packages."""
+    import site
+
+    before = list(sys.path)
+    site.addsitedir(directory)
+    added = [entry for entry in sys.path if entry not in before]
+    sys.path[:] = before[:1] + added + before[1:]
+
+
 def main():
     payload = _receive()
     mode = payload.get("mode", "script")
@@ -246,6 +257,8 @@ def main():
     source = payload.get("code", "")
     sys.argv = ["-c"]
     sys.path.insert(0, "")
+    for directory in payload.get("path") or ():
+        _add_packages(directory)
     result = None
     error = None
     exit_code = 0

@@ -1,9 +1,11 @@
 //! Shell commands (buttons): `/bin/sh -c COMMAND`, stdout and stderr
 //! interleaved in one pipe, streamed live.
 
-use runbox_domain::{Execution, JobSpec};
-use runbox_sandbox::{RunControl, RunSpec};
+use runbox_domain::{Destination, Execution, JobSpec};
+use runbox_egress::Counters;
+use runbox_sandbox::{ProxyService, RunControl, RunSpec};
 
+use super::python::{measured, SnippetError};
 use super::{base_env, internal_failure, interpret, Finished, JobRunner, RunContext};
 
 pub struct ShellRunner;
@@ -18,6 +20,10 @@ impl JobRunner for ShellRunner {
         };
         let mut env = base_env(execution);
         env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let network = match open_network(&job.network, &ctx, &mut env) {
+            Ok(network) => network,
+            Err(refused) => return refused.finished(),
+        };
         let spec = RunSpec {
             argv: vec!["/bin/sh".into(), "-c".into(), job.command.clone()],
             env,
@@ -27,14 +33,22 @@ impl JobRunner for ShellRunner {
             combined_output: true,
             result_channel: false,
             payload: None,
+            proxy: network.is_some(),
+            ..Default::default()
         };
+        let (proxy, counters) = network.unzip();
         let control = RunControl {
             timeout: execution.timeout.as_duration(),
             cancel: ctx.cancel.clone(),
             on_output: ctx.live.as_ref().map(|live| live.sink()),
+            proxy,
         };
         match ctx.sandbox.run(spec, control).await {
-            Ok(run) => interpret(execution, &run, &ctx.limits),
+            Ok(run) => {
+                let mut finished = interpret(execution, &run, &ctx.limits);
+                finished.outcome.resources = Some(measured(&run, counters.as_ref()));
+                finished
+            }
             Err(err) => internal_failure(err),
         }
     }
@@ -42,4 +56,22 @@ impl JobRunner for ShellRunner {
     fn streams_output(&self) -> bool {
         true
     }
+}
+
+/// The proxy of a command granted `network` (checked against the operator's
+/// list as it is now), with its variables added to `env`; `None` without.
+pub(crate) fn open_network(
+    network: &[Destination],
+    ctx: &RunContext,
+    env: &mut Vec<(String, String)>,
+) -> Result<Option<(ProxyService, Counters)>, SnippetError> {
+    if network.is_empty() {
+        return Ok(None);
+    }
+    ctx.services
+        .gateway
+        .check(network)
+        .map_err(|e| SnippetError::Refused(format!("Invalid network request: {e}")))?;
+    env.extend(runbox_sandbox::proxy_env());
+    Ok(Some(ctx.services.gateway.open(network.to_vec())))
 }

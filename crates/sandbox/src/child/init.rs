@@ -74,7 +74,7 @@ fn run(ctx: &ChildContext<'_>) -> Result<ExitStatus, String> {
     // first one covers the launcher dying before the id maps arrive.)
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| format!("pdeathsig: {e}"))?;
     nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
-    mounts::build_root(ctx.fs, ctx.spec)?;
+    mounts::build_root(ctx.fs, ctx.spec, ctx.binds)?;
     forward_termination_signals()?;
     let (error_read, error_write) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;

@@ -14,11 +14,24 @@ use crate::WORK_DIR;
 /// get the subset they support (best effort), newer ones nothing unknown.
 const TESTED_ABI: ABI = ABI::V6;
 
-pub(crate) fn restrict(read_only: &[std::path::PathBuf]) -> Result<&'static str, String> {
+pub(crate) fn restrict(
+    read_only: &[std::path::PathBuf],
+    binds: &[crate::binds::DetachedBind],
+) -> Result<&'static str, String> {
     let abi = TESTED_ABI;
     let fail = |e: landlock::RulesetError| format!("landlock: {e}");
     let mut readable: Vec<std::path::PathBuf> = read_only.to_vec();
     readable.extend(["/runbox", "/proc", "/dev"].map(std::path::PathBuf::from));
+    let (writable, read_only_binds): (Vec<_>, Vec<_>) = binds.iter().partition(|b| b.writable);
+    readable.extend(
+        read_only_binds
+            .iter()
+            .map(|b| std::path::PathBuf::from(&b.target)),
+    );
+    let writable: Vec<std::path::PathBuf> = writable
+        .iter()
+        .map(|b| std::path::PathBuf::from(&b.target))
+        .collect();
     let status = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .map_err(fail)?
@@ -44,6 +57,8 @@ pub(crate) fn restrict(read_only: &[std::path::PathBuf]) -> Result<&'static str,
             ],
             AccessFs::from_all(abi),
         ))
+        .map_err(fail)?
+        .add_rules(path_beneath_rules(&writable, AccessFs::from_all(abi)))
         .map_err(fail)?
         .restrict_self()
         .map_err(fail)?;

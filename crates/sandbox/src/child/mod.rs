@@ -42,4 +42,6 @@ pub(crate) struct ChildContext<'a> {
     pub control_peer: Option<std::os::fd::RawFd>,
     /// No memory cgroup: cap the address space with an rlimit instead.
     pub limit_address_space: bool,
+    /// Host paths to attach in the new root.
+    pub binds: &'a [crate::binds::DetachedBind],
 }

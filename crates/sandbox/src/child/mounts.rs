@@ -48,7 +48,11 @@ fn inside(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }
 
-pub(crate) fn build_root(fs_plan: &FsPlan, spec: &RunSpec) -> Result<()> {
+pub(crate) fn build_root(
+    fs_plan: &FsPlan,
+    spec: &RunSpec,
+    binds: &[crate::binds::DetachedBind],
+) -> Result<()> {
     let root = Path::new(NEW_ROOT);
     // Nothing we mount may propagate back to the host.
     do_mount(
@@ -90,6 +94,9 @@ pub(crate) fn build_root(fs_plan: &FsPlan, spec: &RunSpec) -> Result<()> {
         Some(&format!("{scratch},mode=1777")),
     )?;
     populate_files(root, spec)?;
+    for bind in binds {
+        crate::binds::attach(bind, &inside(root, Path::new(&bind.target)))?;
+    }
     build_dev(root, &scratch)?;
     mount_proc(root)?;
     hide_paths(root, &fs_plan.hidden)?;

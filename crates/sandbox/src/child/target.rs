@@ -60,7 +60,7 @@ fn harden_and_exec(ctx: &ChildContext<'_>, error_fd: &mut RawFd) -> Result<Never
     set_death_signal()?;
     nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
     set_rlimits(ctx)?;
-    super::landlock::restrict(&ctx.fs.read_only)?;
+    super::landlock::restrict(&ctx.fs.read_only, ctx.binds)?;
     super::seccomp::apply(ctx.seccomp, ctx.seccomp_clone3)?;
     let err = execve(&program, &argv, &env).err();
     Err(format!(

@@ -235,6 +235,10 @@ fn run_one(
         slot.limits = wanted;
     }
     slot.reap_exiting();
+    let proxy_listener = match spec.proxy.then(proxy_listener).transpose() {
+        Ok(listener) => listener,
+        Err(e) => return Ok((finished_with_error(e), None)),
+    };
     let oom_before = slot.cgroups.oom_kills();
     let outputs = Outputs {
         stdout: &stdout,
@@ -256,7 +260,10 @@ fn run_one(
         Ok(started) => started,
         Err(e) => return Ok((finished_with_error(e), None)),
     };
-    send(sock, &FromLauncher::Started { pid: pid.as_raw() }, &[]).map_err(|e| e.to_string())?;
+    let handed: Vec<RawFd> = proxy_listener.iter().map(AsRawFd::as_raw_fd).collect();
+    send(sock, &FromLauncher::Started { pid: pid.as_raw() }, &handed).map_err(|e| e.to_string())?;
+    // The server has its own copy now; when it drops it the port closes.
+    drop(proxy_listener);
     let ending = supervise::until_end(sock, pid, &status_read)?;
     let oom_killed = slot.cgroups.oom_kills() > oom_before;
     let finished = match ending {
@@ -279,6 +286,13 @@ fn run_one(
     };
     let template = spec.payload.is_some().then_some(spec);
     Ok((finished, template))
+}
+
+/// The run's proxy listener, made in this slot's network namespace before
+/// the program starts (so the program cannot take the port first).
+fn proxy_listener() -> Result<std::net::TcpListener, String> {
+    std::net::TcpListener::bind(crate::PROXY_ADDR)
+        .map_err(|e| format!("proxy listener on {}: {e}", crate::PROXY_ADDR))
 }
 
 fn read_spec(fd: OwnedFd) -> Result<RunSpec, String> {

@@ -11,7 +11,9 @@ use nix::unistd::Pid;
 use super::Slot;
 use crate::child::{self, ChildContext};
 use crate::protocol::LauncherSetup;
-use crate::{RunSpec, SANDBOX_UID};
+use crate::{RunSpec, RunUser, SANDBOX_UID};
+
+use crate::binds::{detach_binds, DetachedBind};
 
 /// Where the program's output goes.
 pub(super) struct Outputs<'a> {
@@ -37,6 +39,7 @@ pub(super) fn start_sandbox(
         || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"));
     let (sync_read, sync_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
+    let binds: Vec<DetachedBind> = detach_binds(&spec.binds)?;
     let ctx = ChildContext {
         spec,
         fs: &slot.setup.fs,
@@ -51,11 +54,12 @@ pub(super) fn start_sandbox(
         launcher_socket: sock,
         control_peer: control.map(|(_, ours)| ours),
         limit_address_space: !slot.cgroups.has_memory(),
+        binds: &binds,
     };
     let pid = spawn_init(&ctx)?;
     // The child holds its own copies; ours would keep the pipes open.
-    drop((sync_read, status_write));
-    if let Err(e) = map_ids(pid, &slot.setup) {
+    drop((sync_read, status_write, binds));
+    if let Err(e) = map_ids(pid, &slot.setup, spec.user) {
         let _ = kill(pid, Signal::SIGKILL);
         let _ = waitpid(pid, None);
         return Err(e);
@@ -82,10 +86,14 @@ fn spawn_init(ctx: &ChildContext<'_>) -> Result<Pid, String> {
 /// Inside uid 0 (used only while building the root) and the program's uid
 /// map to two unprivileged outside ids of this slot: nothing inside is
 /// ever root on the host.
-fn map_ids(pid: Pid, setup: &LauncherSetup) -> Result<(), String> {
+fn map_ids(pid: Pid, setup: &LauncherSetup, user: RunUser) -> Result<(), String> {
+    let outer_user = match user {
+        RunUser::Slot => setup.outer_user_id,
+        RunUser::Builder => setup.outer_builder_id,
+    };
     let map = format!(
-        "0 {} 1\n{SANDBOX_UID} {} 1\n",
-        setup.outer_root_id, setup.outer_user_id
+        "0 {} 1\n{SANDBOX_UID} {outer_user} 1\n",
+        setup.outer_root_id
     );
     for file in ["uid_map", "gid_map"] {
         let path = format!("/proc/{pid}/{file}");

@@ -92,6 +92,8 @@ pub fn done(text: &str) -> Outcome {
         result: Some(serde_json::json!({"answer": 42})),
         error: None,
         extra: None,
+        resources: None,
+        environment: None,
     }
 }
 

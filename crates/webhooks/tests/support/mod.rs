@@ -183,6 +183,8 @@ pub async fn finish(store: &Arc<dyn Store>, id: &ExecutionId) -> Execution {
         result: Some(serde_json::json!({"answer": 42})),
         error: None,
         extra: None,
+        resources: None,
+        environment: None,
     };
     store
         .finish(id, ExecutionStatus::Succeeded, &outcome, Timestamp::now())
