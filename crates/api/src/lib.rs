@@ -21,6 +21,7 @@ mod fallback;
 mod fields;
 pub mod keys;
 pub mod python;
+mod resources;
 pub mod scenarios;
 mod sse;
 mod state;

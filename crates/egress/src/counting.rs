@@ -1,6 +1,7 @@
 //! The run's side of a proxy connection, counting what passes: bytes read
 //! from the run were sent by it (tx), bytes written to it were received
-//! (rx). Everything the run moves is counted, tunnels included.
+//! (rx). Counting here, below hyper, covers everything the run moves —
+//! headers, bodies and tunnels alike — with one wrapper.
 
 use std::io;
 use std::pin::Pin;
@@ -12,8 +13,14 @@ use tokio::net::TcpStream;
 use crate::Counters;
 
 pub(crate) struct Counting {
-    pub stream: TcpStream,
-    pub counters: Counters,
+    stream: TcpStream,
+    counters: Counters,
+}
+
+impl Counting {
+    pub(crate) fn new(stream: TcpStream, counters: Counters) -> Self {
+        Self { stream, counters }
+    }
 }
 
 impl AsyncRead for Counting {
@@ -25,7 +32,8 @@ impl AsyncRead for Counting {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled {
-            self.counters.sent(buf.filled().len() - before);
+            self.counters
+                .add_sent(buf.filled().len().saturating_sub(before));
         }
         polled
     }
@@ -39,11 +47,13 @@ impl AsyncWrite for Counting {
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = polled {
-            self.counters.received(n);
+            self.counters.add_received(n);
         }
         polled
     }
 
+    // hyper writes headers and body chunks in one `writev` when the stream
+    // says it can; keep that fast path.
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -51,7 +61,7 @@ impl AsyncWrite for Counting {
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = polled {
-            self.counters.received(n);
+            self.counters.add_received(n);
         }
         polled
     }

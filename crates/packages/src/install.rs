@@ -118,18 +118,24 @@ pub(crate) fn install_run(request: &InstallRequest<'_>) -> InstallRun {
             writable: true,
         },
     ];
-    let find_links = settings.find_links.as_ref().map(|links| {
-        if links.starts_with('/') {
-            binds.push(Bind {
-                source: links.into(),
-                target: FIND_LINKS.into(),
-                writable: false,
-            });
-            FIND_LINKS.to_owned()
-        } else {
-            links.clone()
-        }
-    });
+    // A missing local directory (a stale PIP_FIND_LINKS, say) is skipped:
+    // there is nothing in it to find.
+    let find_links = settings
+        .find_links
+        .as_ref()
+        .filter(|links| !links.starts_with('/') || Path::new(links).is_dir())
+        .map(|links| {
+            if links.starts_with('/') {
+                binds.push(Bind {
+                    source: links.into(),
+                    target: FIND_LINKS.into(),
+                    writable: false,
+                });
+                FIND_LINKS.to_owned()
+            } else {
+                links.clone()
+            }
+        });
     let mut hosts = Vec::new();
     if !settings.no_index {
         hosts.extend(url_host(&settings.index_url));

@@ -1,7 +1,8 @@
-//! `/admin`: the health check (no key) and API key management (admin keys
-//! only). Errors use the agents dialect's `{"detail": …}` shape, which the
+//! `/admin`: the health check (no key), API key management and package
+//! environments (admin keys only). Errors use the agents dialect's `{"detail": …}` shape, which the
 //! health route belongs to.
 
+mod environments;
 mod health;
 mod keys;
 
@@ -20,6 +21,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let protected = Router::new()
         .route("/admin/api-keys", get(keys::list).post(keys::create))
         .route("/admin/api-keys/{prefix}", delete(keys::revoke))
+        .route("/admin/environments", get(environments::list))
+        .route("/admin/environments/{id}", delete(environments::remove))
         .route_layer(axum::middleware::from_fn_with_state(
             (state, unauthorized),
             auth::require_key,

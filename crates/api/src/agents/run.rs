@@ -55,6 +55,8 @@ pub fn render(execution: &Execution) -> Value {
         "payload": payload,
         "final_result": outcome.and_then(|o| o.result.clone()),
         "error_log": error_log,
+        "resources": crate::resources::resources(execution),
+        "packages": crate::resources::packages(execution),
         "created_at": execution.created_at.to_iso(),
         "started_at": execution.started_at.map(|t| t.to_iso()),
         "completed_at": execution.finished_at.map(|t| t.to_iso()),

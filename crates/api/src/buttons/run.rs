@@ -60,6 +60,7 @@ pub fn execution_data(execution: &Execution, live: Option<String>) -> Value {
         "exit_code": outcome.and_then(|o| o.exit_code),
         "truncated": outcome.map(|o| o.truncated),
         "error": outcome.and_then(|o| o.error.clone()),
+        "resources": crate::resources::resources(execution),
         "started_at": execution.started_at.map(|t| t.to_iso()),
         "completed_at": execution.finished_at.map(|t| t.to_iso()),
     })

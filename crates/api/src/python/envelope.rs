@@ -147,6 +147,7 @@ fn base(execution: &Execution, stamp: &Stamp, now: Timestamp) -> Map<String, Val
     body.insert("total_time".into(), json!(secs3(total_time)));
     body.insert("queue_length".into(), json!(stamp.queue_length));
     body.insert("build_number".into(), json!(stamp.build_number));
+    body.insert("resources".into(), crate::resources::resources(execution));
     body
 }
 

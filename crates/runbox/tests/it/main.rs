@@ -2,6 +2,7 @@
 //! feature, every test against a real `runbox serve` process.
 
 mod harness;
+mod pkgindex;
 
 mod agents;
 mod auth;
@@ -9,6 +10,8 @@ mod buttons;
 mod cli;
 mod concurrency;
 mod multinode;
+mod network;
+mod packages;
 mod python_api;
 mod restart;
 mod sandbox;

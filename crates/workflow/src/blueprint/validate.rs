@@ -124,6 +124,9 @@ fn check_flow(
             ));
         }
         check_expressions(module)?;
+        if kind == ModuleKind::Python {
+            check_python_metadata(module)?;
+        }
         if kind == ModuleKind::Iterator {
             nesting += 1;
         }
@@ -209,6 +212,23 @@ fn check_aggregator(flow: &[Module], index: usize) -> Result<(), BlueprintError>
         ));
     }
     Ok(())
+}
+
+/// A code step whose code is written out (no `{{…}}`) must have a
+/// well-formed PEP 723 block, so a broken one is refused at create/update;
+/// code built by expressions is checked when it runs.
+fn check_python_metadata(module: &Module) -> Result<(), BlueprintError> {
+    let code = module
+        .mapper
+        .as_ref()
+        .and_then(|m| m.get("code"))
+        .and_then(Value::as_str);
+    match code {
+        Some(code) if !code.contains("{{") => runbox_packages::ScriptMetadata::parse(code)
+            .map(drop)
+            .map_err(|e| invalid(module, format!("Invalid dependencies: {e}"))),
+        _ => Ok(()),
+    }
 }
 
 fn check_expressions(module: &Module) -> Result<(), BlueprintError> {

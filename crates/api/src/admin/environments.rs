@@ -1,0 +1,52 @@
+//! `GET /admin/environments` and `DELETE /admin/environments/{id}`: this
+//! node's Python package environments (contract section 10), admin only.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use runbox_packages::RemoveError;
+
+use super::detail;
+use crate::auth::Caller;
+use crate::AppState;
+
+fn forbidden() -> Response {
+    detail(StatusCode::FORBIDDEN, "Forbidden: an admin key is required")
+}
+
+pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Response {
+    if !caller.admin {
+        return forbidden();
+    }
+    let environments = state
+        .engine
+        .services()
+        .environments
+        .as_ref()
+        .map(|envs| envs.list())
+        .unwrap_or_default();
+    Json(environments).into_response()
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    if !caller.admin {
+        return forbidden();
+    }
+    let Some(environments) = state.engine.services().environments.as_ref() else {
+        return detail(StatusCode::NOT_FOUND, "Environment not found");
+    };
+    match environments.remove(&id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(RemoveError::NotFound(_)) => detail(StatusCode::NOT_FOUND, "Environment not found"),
+        Err(error @ RemoveError::InUse(_)) => detail(StatusCode::CONFLICT, error.to_string()),
+        Err(error @ RemoveError::Io(..)) => {
+            tracing::error!(%error, "removing an environment failed");
+            detail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+        }
+    }
+}
