@@ -11,6 +11,19 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== uv, for the package tests"
+# uv from PyPI into the build directory; the tests hand it to runbox
+# (RUNBOX_TEST_UV). The pip fallback is tested with the system Python's pip.
+uv_dir="${CARGO_TARGET_DIR:-target}/tools/uv"
+if [ ! -x "$uv_dir/bin/uv" ]; then
+  pip_python=python3
+  python3 -c 'import pip' 2>/dev/null || pip_python=/usr/bin/python3
+  "$pip_python" -m pip install --quiet --disable-pip-version-check --target "$uv_dir" "uv>=0.5,<1"
+fi
+RUNBOX_TEST_UV="$(cd "$uv_dir/bin" && pwd)/uv"
+export RUNBOX_TEST_UV
+"$RUNBOX_TEST_UV" --version
+
 echo "== cargo test"
 cargo test --workspace --locked -- --test-threads "${RUNBOX_TEST_THREADS:-4}"
 

@@ -7,8 +7,11 @@
 //! cargo run --release -p runbox-bench -- throughput --jobs 200 --clients 16
 //! cargo run --release -p runbox-bench -- --database-url postgres://postgres@127.0.0.1/bench \
 //!     --worker-nodes 2 throughput --jobs 200 --clients 16
+//! cargo run --release -p runbox-bench -- packages --runs 200 --uv "$(command -v uv)"
+//! cargo run --release -p runbox-bench -- proxy --rounds 10
 //! ```
 
+mod packages;
 mod server;
 mod stats;
 
@@ -59,22 +62,47 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         clients: usize,
     },
+    /// Installing a new set of 3 small wheels, then a run with the cached
+    /// environment vs a run without dependencies, interleaved.
+    Packages {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        /// The uv binary (default: the sandbox Python's pip installs).
+        #[arg(long)]
+        uv: Option<std::path::PathBuf>,
+    },
+    /// A download through a run's proxy vs `curl` on the host, interleaved.
+    Proxy {
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        #[arg(long, default_value_t = 50)]
+        mib: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let server = BenchServer::start(&Nodes {
+    let nodes = Nodes {
         binary: cli.binary.as_deref(),
         env: &cli.server_env,
         database_url: cli.database_url.as_deref(),
         worker_nodes: cli.worker_nodes,
-    })?;
+    };
+    match &cli.command {
+        Command::Packages { runs, uv } => {
+            return packages::packages(&nodes, uv.as_deref(), *runs).await
+        }
+        Command::Proxy { rounds, mib } => return packages::proxy(&nodes, *rounds, *mib).await,
+        _ => {}
+    }
+    let server = BenchServer::start(&nodes)?;
     match cli.command {
         Command::Latency { runs, pause_ms } => {
             latency(&server, runs, Duration::from_millis(pause_ms)).await
         }
         Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,
+        Command::Packages { .. } | Command::Proxy { .. } => Ok(()),
     }
 }
 

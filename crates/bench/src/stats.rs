@@ -4,9 +4,9 @@ use std::time::Duration;
 
 pub struct Summary {
     label: String,
-    p50: Duration,
+    pub p50: Duration,
     p90: Duration,
-    p99: Duration,
+    pub p99: Duration,
     mean: Duration,
 }
 

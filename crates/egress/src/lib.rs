@@ -45,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use connection::{Admission, Shared};
-pub use session::{Counters, Session, Usage};
+pub use session::{Counters, Permits, Session, Usage};
 
 /// Connections beyond `max_connections` that are still answered 503 at
 /// once; past this, a flooding run's connections are closed unanswered, so

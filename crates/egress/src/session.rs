@@ -3,11 +3,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Whether a run may reach `host` (as written) on `port`.
+pub type Permits = Arc<dyn Fn(&str, u16) -> bool + Send + Sync>;
+
 /// Decides which destinations one run may reach.
 pub struct Session {
     /// Whether the run's own list covers `host` (lower-case name or IP
     /// literal as written, `[::1]` for IPv6) on `port`.
-    pub permits: Arc<dyn Fn(&str, u16) -> bool + Send + Sync>,
+    pub permits: Permits,
     /// SSRF rules applied to every resolved address; `None` trusts the
     /// destination list alone (used for operator-configured package index
     /// hosts).

@@ -230,6 +230,10 @@ pub(crate) fn install_run(request: &InstallRequest<'_>) -> InstallRun {
         ("HOME".to_owned(), runbox_sandbox::WORK_DIR.to_owned()),
         ("LANG".to_owned(), "C.UTF-8".to_owned()),
         ("UV_PYTHON_DOWNLOADS".to_owned(), "never".to_owned()),
+        // The system's certificate store, as pip uses it (named both ways:
+        // uv renamed the variable, and ignores one it does not know).
+        ("UV_SYSTEM_CERTS".to_owned(), "1".to_owned()),
+        ("UV_NATIVE_TLS".to_owned(), "1".to_owned()),
     ];
     if proxy {
         env.extend(runbox_sandbox::proxy_env());

@@ -56,6 +56,7 @@ pub fn shell(command: &str) -> JobSpec {
         button_id: "b1".into(),
         command: command.into(),
         env: BTreeMap::new(),
+        network: vec![],
     })
 }
 

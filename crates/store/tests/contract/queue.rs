@@ -13,6 +13,7 @@ pub async fn enqueue_get_roundtrip(store: Arc<dyn Store>) {
         },
         input: serde_json::json!({"x": [1, 2, 3]}),
         env,
+        network: vec!["api.github.com".parse().unwrap()],
     });
     let mut new = new_exec("alice", 77, job.clone());
     new.timeout = Timeout::new(86_400, 86_400).unwrap();
@@ -78,6 +79,7 @@ pub async fn enqueue_get_roundtrip(store: Arc<dyn Store>) {
             },
             input: serde_json::json!(null),
             env: BTreeMap::new(),
+            network: vec![],
         }),
     ] {
         let new = new_exec("bob", 50, job.clone());
