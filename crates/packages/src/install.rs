@@ -367,9 +367,10 @@ mod tests {
 
     #[test]
     fn sdists_are_refused_by_default_and_no_index_has_no_network() {
+        let wheels = tempfile::tempdir().unwrap();
         let settings = PackageSettings {
             no_index: true,
-            find_links: Some("/srv/wheels".into()),
+            find_links: Some(wheels.path().to_string_lossy().into_owned()),
             ..PackageSettings::default()
         };
         let request = InstallRequest {
