@@ -30,7 +30,7 @@ pub(crate) async fn dial(session: &Session, host: &str, port: u16) -> Result<Tcp
             format!("{shown} is not in this run's network list"),
         ));
     }
-    let candidates = match literal_ip(&host) {
+    let candidates = match runbox_netguard::literal_ip(&host) {
         Some(ip) => vec![ip],
         None => resolve(&host, port).await?,
     };
@@ -127,14 +127,4 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, Refused> {
         ));
     }
     Ok(addresses)
-}
-
-/// The address of a host that is an IP literal (`10.0.0.1`, `[::1]`):
-/// connected to as written, never resolved.
-fn literal_ip(host: &str) -> Option<IpAddr> {
-    let unbracketed = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    unbracketed.parse().ok()
 }

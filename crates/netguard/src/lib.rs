@@ -34,7 +34,7 @@ mod refusal;
 
 pub use classify::{classify, AddressClass};
 pub use client::{MAX_REDIRECTS, USER_AGENT};
-pub use policy::OutboundPolicy;
+pub use policy::{literal_ip, OutboundPolicy};
 pub use refusal::{find_refusal, Refusal};
 
 /// The URL type the guard checks and hands back (reqwest's, i.e. `url::Url`).

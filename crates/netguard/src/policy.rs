@@ -115,10 +115,10 @@ impl OutboundPolicy {
     }
 }
 
-/// The address of a URL host that is an IP literal (`10.0.0.1`, `[::1]`).
-/// The URL parser has already normalised other IPv4 spellings
+/// The address of a host that is an IP literal (`10.0.0.1`, `[::1]`).
+/// For URL hosts, the URL parser has already normalised other IPv4 spellings
 /// (`2130706433`, `0x7f.1`) to dotted form.
-fn literal_ip(host: &str) -> Option<IpAddr> {
+pub fn literal_ip(host: &str) -> Option<IpAddr> {
     let unbracketed = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))

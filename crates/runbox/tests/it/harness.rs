@@ -238,6 +238,31 @@ pub async fn user_key(server: &Server, user: &str) -> String {
     body["key"].as_str().expect("key").to_owned()
 }
 
+/// Runs agent `agent_id` with no input and polls its execution until it
+/// is COMPLETED or FAILED (or 20 s pass); returns the last execution read.
+pub async fn run_agent_to_end(server: &Server, agent_id: &Value) -> Value {
+    let (status, run) = post(
+        server,
+        "/executions/run",
+        serde_json::json!({ "agent_id": agent_id }),
+    )
+    .await;
+    assert_eq!(status, 202, "{run}");
+    let path = format!(
+        "/executions/{}",
+        run["execution_id"].as_str().unwrap_or_default()
+    );
+    let mut execution = Value::Null;
+    for _ in 0..200 {
+        execution = get_as(server, ADMIN_KEY, &path).await.1;
+        if ["COMPLETED", "FAILED"].contains(&execution["status"].as_str().unwrap_or_default()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    execution
+}
+
 /// Polls until `check` holds or the deadline passes.
 pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
 where

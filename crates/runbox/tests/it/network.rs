@@ -3,13 +3,11 @@
 //! stays closed. The destination is a local HTTP server on 127.0.0.1
 //! (allowed as a private address through RUNBOX_HTTP_ALLOW).
 
-use std::time::Duration;
-
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::harness::{get_as, post, python, Backend, Options, Server, ADMIN_KEY};
+use crate::harness::{get_as, post, python, run_agent_to_end, Backend, Options, Server, ADMIN_KEY};
 
 /// A local destination serving `hello from the destination` at `/` and
 /// 200 KiB at `/big`; returns its port.
@@ -164,24 +162,7 @@ async fn buttons_and_command_agents_use_the_proxy_too() {
     )
     .await;
     assert_eq!(status, 201, "{created}");
-    let (_, run) = post(
-        &server,
-        "/executions/run",
-        json!({"agent_id": created["agent_id"]}),
-    )
-    .await;
-    let path = format!(
-        "/executions/{}",
-        run["execution_id"].as_str().unwrap_or_default()
-    );
-    let mut execution = Value::Null;
-    for _ in 0..200 {
-        execution = get_as(&server, ADMIN_KEY, &path).await.1;
-        if ["COMPLETED", "FAILED"].contains(&execution["status"].as_str().unwrap_or_default()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let execution = run_agent_to_end(&server, &created["agent_id"]).await;
     assert_eq!(
         execution["final_result"],
         json!({"got": "hello from the destination"}),

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::harness::{client, get_as, post, python, user_key, Backend, Options, Server, ADMIN_KEY};
+use crate::harness::{
+    client, get_as, post, python, run_agent_to_end, user_key, Backend, Options, Server, ADMIN_KEY,
+};
 use crate::pkgindex::{uv_binary, wheel_dir, PackageIndex};
 
 /// `tinyalpha` needs `tinybeta`; `tinygamma` has two versions.
@@ -356,25 +358,7 @@ async fn agents_and_scenario_steps_declare_dependencies_too() {
     )
     .await;
     assert_eq!(status, 201, "{agent}");
-    let (status, run) = post(
-        &server,
-        "/executions/run",
-        json!({"agent_id": agent["agent_id"]}),
-    )
-    .await;
-    assert_eq!(status, 202, "{run}");
-    let path = format!(
-        "/executions/{}",
-        run["execution_id"].as_str().unwrap_or_default()
-    );
-    let mut execution = Value::Null;
-    for _ in 0..200 {
-        execution = get_as(&server, ADMIN_KEY, &path).await.1;
-        if execution["status"] == "COMPLETED" || execution["status"] == "FAILED" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let execution = run_agent_to_end(&server, &agent["agent_id"]).await;
     assert_eq!(execution["status"], "COMPLETED", "{execution}");
     assert_eq!(execution["final_result"], json!({"version": "1.2.0"}));
     assert_eq!(
