@@ -9,9 +9,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import {
   KEY, ARTIFACTS, DESKTOP, PHONE, startServer, apiCall, launchBrowser, openPage as open,
-  assertNoHorizontalOverflow,
+  assertNoHorizontalOverflow, MAKE_WHEEL,
 } from './helpers.mjs';
 
 const DOUBLER = "def run(input): print('got', input['n']); return {'double': input['n'] * 2}";
@@ -530,4 +533,69 @@ test('screenshots at desktop and phone sizes; no horizontal scroll on a phone', 
   await page.screenshot({ path: path.join(ARTIFACTS, 'agents-form-phone.png') });
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   await page.setViewportSize(DESKTOP);
+});
+
+test('network in the form and on the card; the last run’s packages on the agent’s panel', async (t) => {
+  // A wheel of its own, served from a find-links directory: no index, no internet.
+  const wheels = mkdtempSync(path.join(tmpdir(), 'runbox-browser-wheels-'));
+  chmodSync(wheels, 0o755); // the installer runs as an unprivileged user
+  t.after(() => rmSync(wheels, { recursive: true, force: true }));
+  const spec = { name: 'greetpkg', version: '1.2.0', requires: [], source: "def hello(who):\n    return 'hello ' + who\n", dir: wheels };
+  execFileSync('python3', [MAKE_WHEEL, JSON.stringify(spec)]);
+  const env = { RUNBOX_PACKAGES_FIND_LINKS: wheels, RUNBOX_PACKAGES_NO_INDEX: 'true', RUNBOX_NETWORK_ALLOW: 'api.example.com, *.example.org:8443' };
+  if (process.env.RUNBOX_TEST_UV) env.RUNBOX_PACKAGES_UV = process.env.RUNBOX_TEST_UV;
+  const own = await startServer({ env });
+  t.after(() => own.stop());
+  const code = [
+    '# /// script',
+    '# dependencies = ["greetpkg>=1"]',
+    '# ///',
+    'import greetpkg',
+    '',
+    'def run(input):',
+    "    return {'greeting': greetpkg.hello(input['who'])}",
+    '',
+  ].join('\n');
+  const agent = await createAgent(own, { name: 'Greeter', description: 'Uses a package.', runtime: 'python', code, timeout: 120 });
+  // Run before the page opens: the panel must find the last run itself.
+  const { status, body } = await apiCall(own, 'POST', '/executions/run', { agent_id: agent.agent_id, input: { who: 'Ada' } });
+  assert.equal(status, 202, JSON.stringify(body));
+  for (let i = 0; ; i += 1) {
+    const { body: execution } = await apiCall(own, 'GET', `/executions/${body.execution_id}`);
+    if (execution.status === 'COMPLETED') break;
+    assert.ok(!['FAILED', 'CANCELED'].includes(execution.status) && i < 600, JSON.stringify(execution));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  const page = await openPage(t);
+  await signIn(page, { target: own });
+  await card(page, 'Greeter').getByRole('button', { name: 'Run', exact: true }).click();
+  await execBadge(page, 'COMPLETED').waitFor();
+  await runPanel(page).locator('[data-field="package"]', { hasText: 'greetpkg==1.2.0' }).waitFor();
+  await result(page).filter({ hasText: 'hello Ada' }).waitFor();
+  await page.mouse.move(0, 0);
+  await runPanel(page).screenshot({ path: path.join(ARTIFACTS, 'agents-packages-panel.png') });
+
+  // The network field: refused outside the operator's list, saved inside it.
+  await card(page, 'Greeter').getByRole('button', { name: 'Edit Greeter' }).click();
+  let dialog = await fillForm(page, { Network: 'api.elsewhere.com' });
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await dialog.locator('.form-error', { hasText: /network/i }).waitFor();
+  assert.equal(await dialog.getByLabel('Network', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await fillForm(page, { Network: 'api.example.com\nhooks.example.org:8443' });
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const chip = card(page, 'Greeter').locator('[data-field="network"]');
+  await chip.filter({ hasText: '2 destinations' }).waitFor();
+  assert.equal(await chip.getAttribute('title'), 'Network: api.example.com, hooks.example.org:8443');
+  const { body: saved } = await apiCall(own, 'GET', `/agents/${agent.agent_id}`);
+  assert.deepEqual(saved.network, ['api.example.com', 'hooks.example.org:8443']);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'agents-packages-desktop.png') });
+
+  await card(page, 'Greeter').getByRole('button', { name: 'Edit Greeter' }).click();
+  dialog = page.getByRole('dialog');
+  assert.equal(await dialog.getByLabel('Network', { exact: true }).inputValue(), 'api.example.com\nhooks.example.org:8443');
+  await dialog.screenshot({ path: path.join(ARTIFACTS, 'agents-form-network.png') });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
 });

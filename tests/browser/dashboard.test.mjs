@@ -353,3 +353,31 @@ test('screenshots at desktop and phone sizes; no horizontal scroll on a phone', 
   await page.screenshot({ path: path.join(ARTIFACTS, 'form-phone.png') });
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 });
+
+test('a button’s network destinations are set in its form and shown on its card', async (t) => {
+  const own = await startServer({ env: { RUNBOX_NETWORK_ALLOW: 'api.github.com, 10.20.0.0/16:5432' } });
+  t.after(() => own.stop());
+  const page = await openPage(t);
+  await page.goto(own.url + '/');
+  await page.getByLabel('API key').fill(KEY);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Buttons', level: 1 }).waitFor();
+
+  await page.getByRole('button', { name: 'New button' }).first().click();
+  const dialog = await fillForm(page, { Name: 'Fetch releases', Command: 'echo "$HTTPS_PROXY"', Network: 'api.gitlab.com' });
+  await dialog.getByRole('button', { name: 'Create button' }).click();
+  await dialog.locator('.form-error', { hasText: /network/i }).waitFor();
+  assert.equal(await dialog.getByLabel('Network', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await fillForm(page, { Network: 'api.github.com, 10.20.1.5:5432' });
+  await dialog.getByRole('button', { name: 'Create button' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const chip = card(page, 'Fetch releases').locator('[data-field="network"]');
+  await chip.filter({ hasText: '2 destinations' }).waitFor();
+  const { body } = await call(own, 'GET', '/api/v1/buttons');
+  assert.deepEqual(body.data.find((b) => b.name === 'Fetch releases').network, ['api.github.com', '10.20.1.5:5432']);
+  // A run with network gets the proxy.
+  await runAndWait(page, 'Fetch releases', 'completed');
+  await runPanel(page).locator('pre.output', { hasText: 'http://127.0.0.1:3128' }).waitFor();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'buttons-network-desktop.png') });
+});

@@ -5,7 +5,8 @@
 
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, AGENT_FINAL_STATUSES,
+  formatTime, formatFullTime, formatDuration, formatMillis, formatBytes, parseTime, parseEnv, formatEnv,
+  parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -43,12 +44,16 @@ const path = {
   execution: (id) => `/executions/${encodeURIComponent(id)}`,
   events: (id) => `/executions/${encodeURIComponent(id)}/events`,
   cancel: (id) => `/executions/${encodeURIComponent(id)}/cancel`,
+  latest: (agentId) => `/executions?${new URLSearchParams({ agent_id: agentId, limit: '1' })}`,
   history: (agentId) => {
     const query = new URLSearchParams({ limit: String(HISTORY_LIMIT) });
     if (agentId) query.set('agent_id', agentId);
     return `/executions?${query}`;
   },
 };
+
+/** A resource figure the sandbox took (a positive number). */
+const measured = (value) => typeof value === 'number' && Number.isFinite(value) && value > 0;
 
 /** The run reply says QUEUED for what everything else calls PENDING. */
 const statusOf = (word) => (word === 'QUEUED' ? 'PENDING' : word || 'PENDING');
@@ -176,6 +181,8 @@ class AgentsView {
     this.result = h('pre', { class: 'json-block agent-result', tabindex: '0', 'aria-label': 'Result' });
     this.errorLabel = h('h4', { class: 'block-label block-label-error', text: 'Error log' });
     this.errorLog = h('pre', { class: 'json-block error-log agent-error', tabindex: '0', 'aria-label': 'Error log' });
+    this.packagesLabel = h('h4', { class: 'block-label', id: 'agent-packages-title', text: 'Packages' });
+    this.packagesList = h('ul', { class: 'chips agent-packages', 'aria-labelledby': 'agent-packages-title' });
     this.exec = h('div', { class: 'agent-exec', hidden: true },
       h('div', { class: 'exec-head' },
         h('h3', { class: 'exec-title', text: 'Execution' }),
@@ -184,7 +191,8 @@ class AgentsView {
       h('h4', { class: 'block-label', text: 'Log' }),
       this.log,
       this.resultLabel, this.result,
-      this.errorLabel, this.errorLog);
+      this.errorLabel, this.errorLog,
+      this.packagesLabel, this.packagesList);
 
     return h('section', { class: 'panel agent-run-panel', 'aria-labelledby': 'agent-run-title' },
       h('header', { class: 'panel-head' },
@@ -318,7 +326,8 @@ class AgentsView {
         h('li', { class: 'chip', dataset: { field: 'priority' }, title: 'Priority (0 to 100, higher runs first)' },
           icon('gauge'), `priority ${agent.priority}`),
         h('li', { class: 'chip', dataset: { field: 'timeout' }, title: 'Time limit' },
-          icon('clock'), h('span', { class: 'visually-hidden', text: 'timeout ' }), `${agent.timeout} s`)),
+          icon('clock'), h('span', { class: 'visually-hidden', text: 'timeout ' }), `${agent.timeout} s`),
+        networkChip(agent.network)),
       h('div', { class: ['card-command', agent.runtime === 'python' ? 'card-code' : ''] },
         h('code', { title: agent.runtime === 'python' ? agent.code : agent.command, text: preview.text }),
         preview.more ? h('span', { class: 'card-more', text: `+${preview.more} line${preview.more === 1 ? '' : 's'}` }) : null),
@@ -374,9 +383,31 @@ class AgentsView {
     this.renderSubject();
     this.runEmpty.hidden = true;
     this.runForm.hidden = false;
+    if (!this.lastRunOf.has(agent.agent_id)) this.loadLastRun(agent);
     this.renderRun();
     this.revealRunPanel();
     if (focus) this.inputBox.focus({ preventScroll: true });
+  }
+
+  /** Shows an agent's latest execution from before this page was opened. */
+  async loadLastRun(agent) {
+    let latest;
+    try {
+      const items = await api('GET', path.latest(agent.agent_id));
+      latest = (Array.isArray(items) ? items : [])[0];
+    } catch {
+      return;
+    }
+    if (!latest || this.lastRunOf.has(agent.agent_id)) return;
+    const run = {
+      id: latest.execution_id, agent, status: statusOf(latest.status), data: latest,
+      lines: [], finished: false, cancelling: false, controller: new AbortController(),
+    };
+    this.runs.set(run.id, run);
+    this.lastRunOf.set(agent.agent_id, run);
+    if (this.shownRun() === run) this.renderRun();
+    this.updateCard(agent.agent_id);
+    this.follow(run);
   }
 
   renderSubject() {
@@ -587,10 +618,16 @@ class AgentsView {
     this.cancelButton.disabled = stopping;
     replaceChildren(this.cancelButton, icon('stop'), stopping ? 'Canceling…' : 'Cancel');
 
+    const used = data.resources;
     replaceChildren(this.execMeta, [
       ['Priority', data.priority ?? '—', 'priority'],
       ['Started', data.started_at ? formatTime(data.started_at) : '—', 'started'],
       ['Duration', this.durationText(run), 'duration'],
+      // What the sandbox measured; a figure it did not take is left out.
+      ...(measured(used?.cpu_ms) ? [['CPU', formatMillis(used.cpu_ms), 'cpu']] : []),
+      ...(measured(used?.memory_peak_bytes) ? [['Memory', formatBytes(used.memory_peak_bytes), 'memory']] : []),
+      ...(measured(used?.net_rx_bytes) || measured(used?.net_tx_bytes)
+        ? [['Network', `${formatBytes(used.net_rx_bytes)} in, ${formatBytes(used.net_tx_bytes)} out`, 'network']] : []),
     ].map(([label, value, field]) => h('div', { class: 'meta-item' },
       h('dt', { text: label }),
       h('dd', { dataset: { field }, text: value })))
@@ -611,6 +648,11 @@ class AgentsView {
     this.errorLabel.hidden = !hasError;
     this.errorLog.hidden = !hasError;
     this.errorLog.textContent = hasError ? data.error_log : '';
+    // The environment the run imported from, as installed (name==version).
+    const packages = Array.isArray(data.packages) ? data.packages : [];
+    this.packagesLabel.hidden = packages.length === 0;
+    this.packagesList.hidden = packages.length === 0;
+    replaceChildren(this.packagesList, packages.map((pkg) => h('li', { class: 'chip mono', dataset: { field: 'package' }, text: pkg })));
 
     if (live) this.tick = setInterval(() => this.updateElapsed(), 250);
   }
@@ -760,6 +802,10 @@ class AgentsView {
       id: 'af-env', name: 'env', rows: '2', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
       class: 'mono', placeholder: 'GREETING=hello', value: formatEnv(agent?.env), 'aria-describedby': 'af-env-hint',
     });
+    const network = h('textarea', {
+      id: 'af-network', name: 'network', rows: '2', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
+      class: 'mono', placeholder: 'api.github.com', value: formatNetwork(agent?.network), 'aria-describedby': 'af-network-hint',
+    });
     const codeField = field('af-code', 'Code', code, 'Defines run(input) and returns a JSON object. Printed lines show in the live log.');
     const commandField = field('af-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox: reads the input JSON on stdin, prints a JSON object.');
     const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
@@ -790,6 +836,7 @@ class AgentsView {
         codeField,
         commandField,
         field('af-env', 'Environment', env, 'One NAME=value per line.'),
+        field('af-network', 'Network', network, NETWORK_HINT),
         error),
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal modal-wide', 'aria-labelledby': titleId }, form);
@@ -802,7 +849,7 @@ class AgentsView {
         control.focus();
       }
     };
-    for (const control of [name, description, priority, timeout, code, command, env]) {
+    for (const control of [name, description, priority, timeout, code, command, env, network]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }
     cancel.addEventListener('click', () => dialog.close());
@@ -833,6 +880,7 @@ class AgentsView {
         priority: prio,
         timeout: seconds,
         env: envObject,
+        network: parseNetwork(network.value),
       };
       if (python) payload.code = code.value;
       else payload.command = command.value;
@@ -848,7 +896,8 @@ class AgentsView {
         this.refreshHistory();
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) { dialog.close(); return; }
-        const target = /command/i.test(err.message) && !python ? command : /code|run\(input\)/i.test(err.message) && python ? code : null;
+        const target = /network/i.test(err.message) ? network
+          : /command/i.test(err.message) && !python ? command : /code|run\(input\)/i.test(err.message) && python ? code : null;
         showError(err.message, target);
       } finally {
         save.disabled = false;

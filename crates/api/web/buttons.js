@@ -4,7 +4,7 @@
 
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, parseTime, FINAL_STATUSES,
+  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -47,23 +47,6 @@ function buttonIcon(button, extraClass = '') {
     'aria-hidden': 'true',
     text: text || initial.toUpperCase(),
   });
-}
-
-/** "NAME=value" lines → object; throws with the line number on a bad line. */
-function parseEnv(text) {
-  const env = {};
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.replace(/\r$/, '');
-    if (!line.trim() || line.trimStart().startsWith('#')) return;
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`Environment, line ${index + 1}: expected NAME=value.`);
-    env[line.slice(0, eq).trim()] = line.slice(eq + 1);
-  });
-  return env;
-}
-
-function formatEnv(env) {
-  return Object.entries(env || {}).map(([name, value]) => `${name}=${value}`).join('\n');
 }
 
 class ButtonsView {
@@ -223,6 +206,7 @@ class ButtonsView {
           h('code', { title: button.command, text: button.command }),
           h('span', { class: 'card-timeout', title: 'Time limit' },
             icon('clock'), h('span', { class: 'visually-hidden', text: 'Time limit: ' }), `${button.timeout} s`)),
+        button.network?.length ? h('ul', { class: 'chips', 'aria-label': 'Settings' }, networkChip(button.network)) : null,
         h('div', { class: 'card-foot' },
           runButton,
           h('span', { class: 'card-last' }, last ? this.lastRunControl(last) : null),
@@ -572,6 +556,10 @@ class ButtonsView {
       id: 'bf-env', name: 'env', rows: '3', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
       class: 'mono', placeholder: 'GREETING=hello', value: formatEnv(button?.env), 'aria-describedby': 'bf-env-hint',
     });
+    const network = h('textarea', {
+      id: 'bf-network', name: 'network', rows: '2', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
+      class: 'mono', placeholder: 'api.github.com', value: formatNetwork(button?.network), 'aria-describedby': 'bf-network-hint',
+    });
     const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
     const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', text: editing ? 'Save changes' : 'Create button' });
@@ -587,8 +575,9 @@ class ButtonsView {
           field('bf-icon', 'Icon', iconInput),
           field('bf-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
         field('bf-description', 'Description', description),
-        field('bf-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox (no network).'),
+        field('bf-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox.'),
         field('bf-env', 'Environment', env, 'One NAME=value per line.'),
+        field('bf-network', 'Network', network, NETWORK_HINT),
         error),
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal', 'aria-labelledby': titleId }, form);
@@ -601,7 +590,7 @@ class ButtonsView {
         control.focus();
       }
     };
-    for (const control of [name, iconInput, timeout, description, command, env]) {
+    for (const control of [name, iconInput, timeout, description, command, env, network]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }
     cancel.addEventListener('click', () => dialog.close());
@@ -626,6 +615,7 @@ class ButtonsView {
         icon: iconInput.value.trim() || null,
         timeout: seconds,
         env: envObject,
+        network: parseNetwork(network.value),
       };
       save.disabled = true;
       save.textContent = 'Saving…';
@@ -642,7 +632,8 @@ class ButtonsView {
         this.refreshHistory();
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) { dialog.close(); return; }
-        const target = err.code === 'INVALID_COMMAND' ? command : null;
+        const target = err.code === 'INVALID_COMMAND' ? command
+          : /network/i.test(err.message) ? network : null;
         showError(err.message, target);
       } finally {
         save.disabled = false;

@@ -66,6 +66,7 @@ const ICON_PATHS = {
   'chevron-left': 'M15 6l-6 6 6 6',
   'chevron-right': 'M9 6l6 6-6 6',
   search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
+  globe: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM3 12h18M12 3c2.5 2.5 3.5 5.5 3.5 9s-1 6.5-3.5 9c-2.5-2.5-3.5-5.5-3.5-9s1-6.5 3.5-9z',
 };
 const SVG_NS = 'http://www.w3.org/2000/svg';
 export function icon(name, extraClass = '') {
@@ -294,6 +295,28 @@ export function parseEnv(text) {
 
 export function formatEnv(env) {
   return Object.entries(env || {}).map(([name, value]) => `${name}=${value}`).join('\n');
+}
+
+// ------------------------------------------------------------- network ----
+
+export const NETWORK_HINT = 'Destinations the run may reach through runbox’s proxy, one per line: '
+  + 'a host name, *.suffix or an IP/CIDR, optionally :port. Empty: no network.';
+
+/** One destination per line (commas work too) → list; the server checks each. */
+export function parseNetwork(text) {
+  return text.split(/[\r\n,]+/).map((line) => line.trim()).filter(Boolean);
+}
+
+/** A card's chip naming what the run may reach; null without network. */
+export function networkChip(list) {
+  if (!Array.isArray(list) || list.length === 0) return null;
+  const text = list.length === 1 ? list[0] : `${list.length} destinations`;
+  return h('li', { class: 'chip', dataset: { field: 'network' }, title: `Network: ${list.join(', ')}` },
+    icon('globe'), h('span', { class: 'visually-hidden', text: 'network ' }), text);
+}
+
+export function formatNetwork(list) {
+  return (list || []).join('\n');
 }
 
 // -------------------------------------------------------------- times ----

@@ -1,8 +1,9 @@
-"""Builds a tiny pure-Python wheel: argv[1] is JSON {name, version,
-requires, source, dir}; prints the wheel's path. Shared by the benchmarks
-and the integration tests, which need wheels without network."""
+"""Builds a tiny pure-Python wheel: argv[1] (else stdin, for a large
+source) is JSON {name, version, requires, source, dir}; prints the wheel's
+path. Shared by the benchmarks and the tests, which need wheels without
+network."""
 import base64, hashlib, sys, zipfile, json
-spec = json.loads(sys.argv[1])
+spec = json.loads(sys.argv[1] if len(sys.argv) > 1 else sys.stdin.read())
 name, version = spec["name"], spec["version"]
 dist = name.replace("-", "_")
 info = f"{dist}-{version}.dist-info"

@@ -487,6 +487,7 @@ impl Inner {
         let limit = self.settings.cache_mb.saturating_mul(MIB);
         let mut all = self.layout.list();
         let mut total: u64 = all.iter().map(|(r, _)| r.size_bytes).sum();
+        self.trim_download_cache(limit.saturating_sub(total), keep);
         if total <= limit {
             return;
         }
@@ -503,6 +504,24 @@ impl Inner {
                 tracing::info!(environment = %record.id, "environment removed (cache_mb)");
                 total = total.saturating_sub(record.size_bytes);
             }
+        }
+    }
+
+    /// The installer's download cache counts against `cache_mb` too: past
+    /// what the environments leave (`room`), it is emptied, since it only
+    /// saves downloads. Never under another installation still using it.
+    fn trim_download_cache(&self, room: u64, keep: &str) {
+        let cache = self.layout.cache_dir();
+        if layout::tree_size(&cache) <= room {
+            return;
+        }
+        let alone = self
+            .builds
+            .lock()
+            .map(|builds| builds.keys().all(|id| id == keep))
+            .unwrap_or(false);
+        if alone && std::fs::remove_dir_all(&cache).is_ok() {
+            tracing::info!("installer download cache emptied (cache_mb)");
         }
     }
 }

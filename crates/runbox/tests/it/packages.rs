@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::harness::{
     client, get_as, post, python, run_agent_to_end, user_key, Backend, Options, Server, ADMIN_KEY,
 };
-use crate::pkgindex::{uv_binary, wheel_dir, PackageIndex};
+use crate::pkgindex::{build_wheel, uv_binary, wheel_dir, Dist, PackageIndex};
 
 /// `tinyalpha` needs `tinybeta`; `tinygamma` has two versions.
 fn wheels() -> tempfile::TempDir {
@@ -317,6 +317,71 @@ async fn environments_are_listed_and_deleted_by_admins_only() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(installations(&server), 2);
+}
+
+/// Past `cache_mb`, the least recently used environment no run holds goes,
+/// and the installer's download cache is emptied.
+#[tokio::test]
+async fn least_recently_used_environments_go_past_cache_mb() {
+    let Some(uv) = uv_binary() else { return };
+    let wheels = tempfile::tempdir().expect("tempdir");
+    // Each installs about 600 kB (a long comment), so two pass 1 MiB.
+    let padding = format!("VERSION = 1\n# {}\n", "x".repeat(600_000));
+    for name in ["bulkyone", "bulkytwo"] {
+        build_wheel(
+            wheels.path(),
+            &Dist {
+                name,
+                version: "1.0",
+                requires: &[],
+                source: &padding,
+            },
+        );
+    }
+    let index = PackageIndex::start(wheels.path()).await;
+    let server = Server::start_with(
+        with_index(Options::default(), &index, &uv).env("RUNBOX_PACKAGES_CACHE_MB", "1"),
+    );
+    let run = |name: &'static str| {
+        let code = format!("{}import {name}\nreturn {name}.VERSION", block(&[name]));
+        let server = &server;
+        async move {
+            let (status, body) = python(server, &code).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["response"]["result"], json!(1), "{body}");
+        }
+    };
+    run("bulkyone").await;
+    let first = environments(&server).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    run("bulkytwo").await;
+    let left = environments(&server).await;
+    assert_eq!(left.len(), 1, "only the newest fits: {left:?}");
+    assert_ne!(left[0]["id"], first[0]["id"], "the older one went");
+    assert!(server.log().contains("environment removed (cache_mb)"));
+    let cache = server.data_path().join("environments/.cache");
+    let cached: u64 = walk_size(&cache);
+    assert!(
+        cached < 1024 * 1024,
+        "download cache emptied: {cached} bytes left"
+    );
+    // The evicted set installs again when asked for.
+    run("bulkyone").await;
+    assert_eq!(installations(&server), 3);
+}
+
+fn walk_size(path: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => walk_size(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path as UrlPath, State};
@@ -31,10 +32,21 @@ pub fn build_wheel(dir: &Path, dist: &Dist<'_>) -> PathBuf {
         "name": dist.name, "version": dist.version, "requires": dist.requires,
         "source": dist.source, "dir": dir,
     });
-    let out = Command::new("/usr/bin/python3")
-        .args(["-c", BUILD_WHEEL, &spec.to_string()])
-        .output()
-        .expect("python3 builds a wheel");
+    // The spec on stdin: a large source would pass the argument size limit.
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", BUILD_WHEEL])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(spec.to_string().as_bytes())
+        .expect("spec written");
+    let out = child.wait_with_output().expect("python3 builds a wheel");
     assert!(
         out.status.success(),
         "{}",
