@@ -32,3 +32,8 @@ echo "== browser tests"
 # binary the tests start (RUNBOX_BIN overrides it).
 (cd tests/browser && npm ci --no-audit --no-fund)
 RUNBOX_BIN="${RUNBOX_BIN:-${CARGO_TARGET_DIR:-target}/debug/runbox}" node --test tests/browser/
+
+echo "== Make's SDK against runbox"
+# @makehq/sdk from npm, unchanged, driving the same debug binary.
+(cd tests/make-sdk && npm ci --no-audit --no-fund)
+RUNBOX_BIN="${RUNBOX_BIN:-${CARGO_TARGET_DIR:-target}/debug/runbox}" node --test tests/make-sdk/

@@ -110,6 +110,19 @@ pub fn network(
 }
 
 /// An integer, counting integral floats (`10.0`) but never booleans.
+/// The shape every callback URL must have (a webhook's, Make's
+/// `callbackUrl`): http or https, a host, no whitespace. Where it may
+/// point is the outbound policy's call.
+pub fn is_http_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
+    rest.is_some_and(|rest| {
+        !rest.is_empty() && !rest.starts_with('/') && !text.contains(char::is_whitespace)
+    })
+}
+
 pub fn integer(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64().or_else(|| {

@@ -10,6 +10,7 @@
 //! - [`admin`]: `/admin/health` and API key management;
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
+//! - [`WebhookBodies`]: what each dialect POSTs to a run's webhook;
 //! - [`fallback`]: JSON 404/405 for unknown routes, in the nearest dialect's shape.
 
 pub mod admin;
@@ -17,6 +18,7 @@ pub mod agents;
 pub mod auth;
 pub mod body;
 pub mod buttons;
+mod callbacks;
 mod fallback;
 mod fields;
 pub mod keys;
@@ -33,6 +35,7 @@ use std::future::Future;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use callbacks::WebhookBodies;
 pub use state::{ApiSettings, AppState};
 
 /// Builds the whole application router.

@@ -107,10 +107,10 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     }
     let shutdown = CancellationToken::new();
     let policy = OutboundPolicy::new(settings.http_allow.clone());
-    let renderer = Arc::new(runbox_api::python::WebhookEnvelope {
-        pid: std::process::id(),
-        build_number: VERSION.to_owned(),
-    });
+    let renderer = Arc::new(runbox_api::WebhookBodies::new(
+        std::process::id(),
+        VERSION.to_owned(),
+    ));
     let webhook_settings = runbox_webhooks::WebhookSettings {
         secret: settings.webhook_secret.clone(),
         ..Default::default()

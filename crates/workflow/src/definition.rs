@@ -25,6 +25,9 @@ pub struct ScenarioDefinition {
     pub interface: Interface,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Make's folder, kept as given (runbox has no folders of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder_id: Option<i64>,
 }
 
 /// The interval of an `indefinitely` scenario saved without one: 900

@@ -28,6 +28,9 @@ pub struct ScenarioJob {
     /// For a retry: the id of the execution it retries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<String>,
+    /// Started by the scenario's schedule rather than by a caller.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scheduled: bool,
 }
 
 impl ScenarioJob {

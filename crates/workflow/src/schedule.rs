@@ -30,6 +30,10 @@ pub struct RunOrder {
     /// For a retry: where to resume, and the execution retried.
     pub resume: Option<ResumeState>,
     pub retry_of: Option<String>,
+    /// Started by the schedule, not by a caller (Make's "auto" runs).
+    pub scheduled: bool,
+    /// Where to POST the result when the run ends (Make's `callbackUrl`).
+    pub callback_url: Option<String>,
 }
 
 /// The execution that runs `definition` (snapshotting its blueprint).
@@ -46,6 +50,7 @@ pub fn new_execution(
         max_duration_secs: definition.max_duration,
         resume: order.resume,
         retry_of: order.retry_of,
+        scheduled: order.scheduled,
     };
     let timeout = Timeout::new(i64::from(definition.max_duration.max(1)), MAX_DURATION_SECS)
         .map_err(|e| e.to_string())?;
@@ -57,7 +62,7 @@ pub fn new_execution(
         job: job.to_spec().map_err(|e| e.to_string())?,
         subject: Some(scenario_id.to_string()),
         idempotency: None,
-        webhook_url: None,
+        webhook_url: order.callback_url,
     })
 }
 
@@ -139,6 +144,8 @@ async fn start(engine: &Engine, item: &CatalogItem, definition: &ScenarioDefinit
         input,
         resume: None,
         retry_of: None,
+        scheduled: true,
+        callback_url: None,
     };
     match new_execution(item.number, definition, order) {
         Ok(new) => match engine.submit(new).await {

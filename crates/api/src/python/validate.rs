@@ -121,23 +121,13 @@ fn integer_in(value: &Value, min: i64, max: i64) -> Result<i64, String> {
 }
 
 fn http_url(text: &str) -> Result<String, String> {
-    let lower = text.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"));
-    match rest {
-        Some(rest)
-            if !rest.is_empty()
-                && !rest.starts_with('/')
-                && !text.contains(char::is_whitespace) =>
-        {
-            Ok(text.to_owned())
-        }
-        _ => Err(format!(
-            "{} is not a valid 'uri' (webhook_url must be an http or https URL)",
-            py_repr(&Value::String(text.to_owned()))
-        )),
+    if crate::fields::is_http_url(text) {
+        return Ok(text.to_owned());
     }
+    Err(format!(
+        "{} is not a valid 'uri' (webhook_url must be an http or https URL)",
+        py_repr(&Value::String(text.to_owned()))
+    ))
 }
 
 /// How Python would print a JSON value (`'text'`, `True`, `None`, …).

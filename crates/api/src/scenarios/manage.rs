@@ -79,20 +79,37 @@ fn team_id(query: &HashMap<String, String>, object: &Map<String, Value>) -> Resu
 /// no `interval`, as sent.
 ///
 /// [`DEFAULT_INTERVAL_SECS`]: runbox_workflow::definition::DEFAULT_INTERVAL_SECS
+/// Make's API takes it as a JSON string, so that is accepted too.
 fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
-    let Some(value) = value else {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(Scheduling {
             kind: "on-demand".into(),
             interval: None,
         });
     };
-    let object = value
-        .as_object()
-        .ok_or_else(|| invalid_input("scheduling must be an object {\"type\", \"interval\"?}"))?;
+    let parsed;
+    let value = match value {
+        Value::String(text) => {
+            parsed = serde_json::from_str::<Value>(text)
+                .map_err(|e| invalid_input(format!("scheduling is not valid JSON: {e}")))?;
+            &parsed
+        }
+        other => other,
+    };
+    let object = value.as_object().ok_or_else(|| {
+        invalid_input(
+            "scheduling must be an object {\"type\", \"interval\"?} or a JSON string of one",
+        )
+    })?;
     let kind = object
         .get("type")
         .and_then(Value::as_str)
         .ok_or_else(|| invalid_input("scheduling.type is required"))?;
+    if kind == "immediately" {
+        return Err(invalid_input(
+            "scheduling.type \"immediately\" (Make's instant triggers) is not supported: use on-demand, ondemand or indefinitely",
+        ));
+    }
     if !["on-demand", "ondemand", "indefinitely"].contains(&kind) {
         return Err(invalid_input(format!(
             "scheduling.type must be on-demand, ondemand or indefinitely, got {kind:?}"
@@ -139,6 +156,61 @@ fn blueprint(value: &Value) -> Result<Value> {
     Ok(blueprint)
 }
 
+/// An interface as `PATCH …/interface` takes it: typed fields, input
+/// names non-empty and unique.
+fn parse_interface(value: &Value) -> Result<Interface> {
+    let interface: Interface = serde_json::from_value(value.clone())
+        .map_err(|e| invalid_input(format!("Invalid interface: {e}")))?;
+    let mut names = std::collections::HashSet::new();
+    for field in &interface.input {
+        if field.name.trim().is_empty() || !names.insert(field.name.clone()) {
+            return Err(invalid_input(format!(
+                "interface input names must be non-empty and unique ({:?})",
+                field.name
+            )));
+        }
+    }
+    Ok(interface)
+}
+
+/// The interface given with a scenario the ways Make's clients give it:
+/// `interface: {input, output}` inside the blueprint, or `metadata:
+/// {input_spec, output_spec}` beside it. None when neither holds a field:
+/// Make's SDK sends an empty `metadata` with every change, which must not
+/// wipe an interface set before.
+fn given_interface(
+    object: &Map<String, Value>,
+    blueprint: Option<&Value>,
+) -> Result<Option<Interface>> {
+    let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+    let value = match present(blueprint.and_then(|b| b.get("interface"))) {
+        Some(value) => value,
+        None => match present(object.get("metadata")) {
+            None => return Ok(None),
+            Some(Value::Object(metadata)) => json!({
+                "input": present(metadata.get("input_spec")).unwrap_or_else(|| json!([])),
+                "output": present(metadata.get("output_spec")).unwrap_or_else(|| json!([])),
+            }),
+            Some(_) => {
+                return Err(invalid_input(
+                    "metadata must be an object {\"input_spec\", \"output_spec\"}",
+                ))
+            }
+        },
+    };
+    let interface = parse_interface(&value)?;
+    Ok((!interface.input.is_empty() || !interface.output.is_empty()).then_some(interface))
+}
+
+fn folder_id(object: &Map<String, Value>) -> Result<Option<i64>> {
+    match object.get("folderId") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => fields::integer(value)
+            .map(Some)
+            .ok_or_else(|| invalid_input("folderId must be an integer")),
+    }
+}
+
 fn max_duration(value: Option<&Value>) -> Result<u32> {
     match value {
         None | Some(Value::Null) => Ok(MAX_DURATION_SECS),
@@ -153,6 +225,18 @@ fn name(object: &Map<String, Value>) -> Result<String> {
     fields::required_text(object, "name", 400).map_err(invalid_input)
 }
 
+/// Make's API names a new scenario after its blueprint when the body has
+/// no `name` (its SDK never sends one).
+fn name_or_blueprints(object: &Map<String, Value>, blueprint: &Value) -> Result<String> {
+    match (object.get("name"), blueprint.get("name")) {
+        (None, Some(Value::String(_))) => {
+            let fallback = Map::from_iter([("name".to_owned(), blueprint["name"].clone())]);
+            name(&fallback)
+        }
+        _ => name(object),
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -161,23 +245,26 @@ pub async fn create(
 ) -> Response {
     let result: Result<Value> = async {
         let object = read_object(&state, body).await?;
+        let blueprint = blueprint(
+            object
+                .get("blueprint")
+                .ok_or_else(|| invalid_input("blueprint is required"))?,
+        )?;
+        let interface = given_interface(&object, Some(&blueprint))?.unwrap_or_default();
         let definition = ScenarioDefinition {
-            name: name(&object)?,
+            name: name_or_blueprints(&object, &blueprint)?,
             team_id: team_id(&query, &object)?,
-            blueprint: blueprint(
-                object
-                    .get("blueprint")
-                    .ok_or_else(|| invalid_input("blueprint is required"))?,
-            )?,
+            blueprint,
             scheduling: scheduling(
                 object.get("scheduling"),
                 state.settings.scenario_min_interval_secs,
             )?,
             max_duration: max_duration(object.get("maxDuration"))?,
             is_active: false,
-            interface: Interface::default(),
+            interface,
             description: fields::optional_text(&object, "description", 4000)
                 .map_err(invalid_input)?,
+            folder_id: folder_id(&object)?,
         };
         let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
         let item = state
@@ -250,10 +337,16 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 
 pub async fn blueprint_of(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match find(&state, &id).await {
-        Ok((_, definition)) => {
-            Json(json!({ "code": "OK", "response": { "blueprint": definition.blueprint } }))
-                .into_response()
-        }
+        // Make's shape, which its SDK's `blueprints.get` reads.
+        Ok((_, definition)) => Json(json!({ "code": "OK", "response": {
+            "blueprint": definition.blueprint,
+            "scheduling": definition.scheduling,
+            "metadata": {
+                "input_spec": definition.interface.input,
+                "output_spec": definition.interface.output,
+            },
+        } }))
+        .into_response(),
         Err(err) => err.into_response(),
     }
 }
@@ -302,8 +395,15 @@ pub async fn update(
             if object.contains_key("name") {
                 definition.name = name(&object)?;
             }
-            if let Some(value) = object.get("blueprint") {
-                definition.blueprint = blueprint(value)?;
+            let new_blueprint = object.get("blueprint").map(blueprint).transpose()?;
+            if let Some(interface) = given_interface(&object, new_blueprint.as_ref())? {
+                definition.interface = interface;
+            }
+            if let Some(value) = new_blueprint {
+                definition.blueprint = value;
+            }
+            if object.contains_key("folderId") {
+                definition.folder_id = folder_id(&object)?;
             }
             if object.contains_key("scheduling") {
                 definition.scheduling = scheduling(object.get("scheduling"), min_interval)?;
@@ -401,24 +501,14 @@ pub async fn set_interface(
     Path(id): Path<String>,
     body: Body,
 ) -> Response {
-    let result = async {
+    let result: Result<Interface> = async {
         let object = read_object(&state, body).await?;
         let value = object.get("interface").ok_or_else(|| {
             invalid_input(
                 "interface is required: {\"interface\": {\"input\": [...], \"output\": [...]}}",
             )
         })?;
-        let interface: Interface = serde_json::from_value(value.clone())
-            .map_err(|e| invalid_input(format!("Invalid interface: {e}")))?;
-        let mut names = std::collections::HashSet::new();
-        for field in &interface.input {
-            if field.name.trim().is_empty() || !names.insert(field.name.clone()) {
-                return Err(invalid_input(format!(
-                    "interface input names must be non-empty and unique ({:?})",
-                    field.name
-                )));
-            }
-        }
+        let interface = parse_interface(value)?;
         let (_, definition) = save(&state, &caller, &id, |definition| {
             definition.interface = interface;
             Ok(false)

@@ -120,3 +120,26 @@ pub fn unauthorized(_headers: &HeaderMap) -> Response {
     )
     .into_response()
 }
+
+/// Under Make's prefix, an error also carries Make's top-level `message`
+/// and `detail`, which Make's SDK shows (it ignores the nested `error`).
+pub async fn with_make_message(response: Response) -> Response {
+    if !response.status().is_client_error() && !response.status().is_server_error() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut value: Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    if let Some(message) = value.pointer("/error/message").cloned() {
+        value["message"] = message.clone();
+        value["detail"] = message;
+    }
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(value.to_string()))
+}

@@ -63,6 +63,7 @@ async fn start_run(state: &AppState, caller: Caller, id: &str, body: Body) -> Re
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(invalid_input("responsive must be a boolean")),
     };
+    let callback_url = callback_url(state, &request).await?;
     if !definition.is_active {
         return Err(inactive());
     }
@@ -75,6 +76,8 @@ async fn start_run(state: &AppState, caller: Caller, id: &str, body: Body) -> Re
         input,
         resume: None,
         retry_of: None,
+        scheduled: false,
+        callback_url,
     };
     let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;
     let execution = submit(state, new).await?;
@@ -88,6 +91,23 @@ async fn start_run(state: &AppState, caller: Caller, id: &str, body: Body) -> Re
         .map_err(|e| internal(&e))?
         .unwrap_or(execution);
     responsive_reply(&latest)
+}
+
+/// Make's `callbackUrl`: where the result is POSTed when the run ends, as
+/// a webhook (signed, retried). Checked like any outbound URL.
+async fn callback_url(
+    state: &AppState,
+    request: &serde_json::Map<String, Value>,
+) -> Result<Option<String>> {
+    let url = match request.get("callbackUrl") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(url)) if crate::fields::is_http_url(url) => url,
+        Some(_) => return Err(invalid_input("callbackUrl must be an http or https URL")),
+    };
+    if let Err(refusal) = state.policy.check_url(url).await {
+        return Err(invalid_input(format!("callbackUrl refused: {refusal}")));
+    }
+    Ok(Some(url.clone()))
 }
 
 async fn submit(state: &AppState, new: runbox_domain::NewExecution) -> Result<Execution> {
@@ -117,6 +137,7 @@ fn responsive_reply(execution: &Execution) -> Result<Response> {
             });
             Ok(Json(json!({
                 "executionId": execution.id.as_str(),
+                "status": render::make_status(execution),
                 "outputs": outputs,
                 "stats": { "operations": operations, "dataTransfer": data_transfer },
             }))
@@ -177,8 +198,24 @@ pub async fn get(
 ) -> Response {
     match visible(&state, &caller, &scenario, &id).await {
         Ok(execution) => {
-            Json(json!({ "execution": render::execution(&execution) })).into_response()
+            // Make's SDK reads this route's top level (`getDetail`); the
+            // contract's object is under `execution`.
+            let mut body = render::make_detail(&execution);
+            body["execution"] = render::execution(&execution);
+            Json(body).into_response()
         }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `GET /scenarios/{id}/logs/{executionId}`: Make's execution log.
+pub async fn log(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((scenario, id)): Path<(String, String)>,
+) -> Response {
+    match visible(&state, &caller, &scenario, &id).await {
+        Ok(execution) => Json(json!({ "scenarioLog": render::log(&execution) })).into_response(),
         Err(err) => err.into_response(),
     }
 }
@@ -259,6 +296,8 @@ pub async fn retry(
             input: job.input,
             resume: Some(resume),
             retry_of: Some(execution.id.to_string()),
+            scheduled: false,
+            callback_url: None,
         };
         let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;
         submit(&state, new).await
@@ -278,8 +317,40 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     match list_runs(&state, &caller, &scenario, &query).await {
-        Ok(body) => Json(body).into_response(),
+        Ok(page) => {
+            let items: Vec<Value> = page.executions.iter().map(render::execution).collect();
+            Json(json!({ "executions": items, "pg": page.pg() })).into_response()
+        }
         Err(err) => err.into_response(),
+    }
+}
+
+/// `GET /scenarios/{id}/logs`: the same listing in Make's shape.
+pub async fn logs(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(scenario): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match list_runs(&state, &caller, &scenario, &query).await {
+        Ok(page) => {
+            let items: Vec<Value> = page.executions.iter().map(render::log).collect();
+            Json(json!({ "scenarioLogs": items, "pg": page.pg() })).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+struct Page {
+    executions: Vec<Execution>,
+    limit: u32,
+    offset: u32,
+    total: u64,
+}
+
+impl Page {
+    fn pg(&self) -> Value {
+        json!({ "limit": self.limit, "offset": self.offset, "total": self.total })
     }
 }
 
@@ -288,7 +359,7 @@ async fn list_runs(
     caller: &Caller,
     scenario: &str,
     query: &HashMap<String, String>,
-) -> Result<Value> {
+) -> Result<Page> {
     find(state, scenario).await?;
     let number = |name: &str, default: u32| -> Result<u32> {
         match query.get(name) {
@@ -309,10 +380,16 @@ async fn list_runs(
             }),
         }
     };
+    // Words, or Make's log numbers (1 success, 2 warning, 3 error).
     let word = query
         .get("status")
         .filter(|s| !s.is_empty())
-        .map(|s| s.to_ascii_lowercase());
+        .map(|s| match s.trim() {
+            "1" => "completed".to_owned(),
+            "2" => "warning".to_owned(),
+            "3" => "failed".to_owned(),
+            other => other.to_ascii_lowercase(),
+        });
     let statuses = match word.as_deref() {
         None => vec![],
         Some("pending") => vec![ExecutionStatus::Queued],
@@ -320,6 +397,11 @@ async fn list_runs(
         Some("completed") | Some("warning") => vec![ExecutionStatus::Succeeded],
         Some("error") => vec![ExecutionStatus::Failed, ExecutionStatus::TimedOut],
         Some("stopped") => vec![ExecutionStatus::Canceled],
+        Some("failed") => vec![
+            ExecutionStatus::Failed,
+            ExecutionStatus::TimedOut,
+            ExecutionStatus::Canceled,
+        ],
         Some(other) => return Err(invalid_input(format!("unknown status {other:?}"))),
     };
     let mut filter = ExecutionFilter {
@@ -368,6 +450,10 @@ async fn list_runs(
             total,
         )
     };
-    let items: Vec<Value> = executions.iter().map(render::execution).collect();
-    Ok(json!({ "executions": items, "pg": { "limit": limit, "offset": offset, "total": total } }))
+    Ok(Page {
+        executions,
+        limit,
+        offset,
+        total,
+    })
 }

@@ -216,6 +216,28 @@ pub async fn get_as(server: &Server, key: &str, path: &str) -> (u16, Value) {
     )
 }
 
+/// Any method, as the admin; `body` is sent as JSON when given.
+pub async fn call(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client()
+        .request(method, server.url(path))
+        .header("x-api-key", ADMIN_KEY);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
 /// Runs Python code synchronously.
 pub async fn python(server: &Server, code: &str) -> (u16, Value) {
     post(

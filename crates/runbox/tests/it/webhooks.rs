@@ -9,13 +9,13 @@ use serde_json::{json, Value};
 use crate::harness::{eventually, post, Options, Server};
 
 #[derive(Clone, Default)]
-struct Receiver {
-    hits: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+pub(crate) struct Receiver {
+    pub(crate) hits: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
     failures_left: Arc<Mutex<u32>>,
 }
 
 /// A receiver on 127.0.0.1 that answers 500 `failures` times, then 200.
-async fn start_receiver(failures: u32) -> (String, Receiver) {
+pub(crate) async fn start_receiver(failures: u32) -> (String, Receiver) {
     let receiver = Receiver {
         failures_left: Arc::new(Mutex::new(failures)),
         ..Receiver::default()

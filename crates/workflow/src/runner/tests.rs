@@ -88,6 +88,7 @@ fn jobs_round_trip_through_the_job_spec() {
         max_duration_secs: 0,
         resume: Some(ResumeState::default()),
         retry_of: Some("abc".into()),
+        scheduled: true,
     };
     let spec = job.to_spec().unwrap();
     assert!(matches!(spec, JobSpec::Scenario(_)));
@@ -123,6 +124,7 @@ fn a_retry_resumes_from_the_report_else_where_the_run_was_to_start() {
         max_duration_secs: 0,
         resume: None,
         retry_of: None,
+        scheduled: false,
     };
     let mut failed = report(ScenarioStatus::Error, Some("EXECUTION_ERROR"));
     failed.resume = Some(kept(2));
