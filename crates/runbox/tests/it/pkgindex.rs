@@ -3,8 +3,8 @@
 //! 127.0.0.1 that counts the files it hands out.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
