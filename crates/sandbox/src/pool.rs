@@ -245,6 +245,9 @@ impl Sandbox {
     }
 }
 
+/// The launcher's `argv[0]`, all a run can learn of the program behind it.
+const LAUNCHER_NAME: &str = "runbox-sandbox";
+
 fn closed() -> SandboxError {
     SandboxError::Launcher("sandbox is shutting down".to_owned())
 }
@@ -262,7 +265,10 @@ impl Inner {
             SockFlag::SOCK_CLOEXEC,
         )?;
         let mut cmd = tokio::process::Command::new(&self.config.launcher_program);
-        cmd.args(&self.config.launcher_args)
+        // Inits are clones of the launcher and show its command line as
+        // their own (`/proc/1/cmdline` inside a run): not the host's path.
+        cmd.arg0(LAUNCHER_NAME)
+            .args(&self.config.launcher_args)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::null())

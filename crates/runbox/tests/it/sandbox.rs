@@ -80,6 +80,13 @@ async fn sees_only_its_own_processes_and_a_clean_environment() {
 }
 
 #[tokio::test]
+async fn the_init_process_does_not_show_the_hosts_paths() {
+    let server = Server::start();
+    let out = stdout_of(&server, "print(open('/proc/1/cmdline', 'rb').read())").await;
+    assert_eq!(out.trim(), "b'runbox-sandbox\\x00__launcher\\x00'", "{out}");
+}
+
+#[tokio::test]
 async fn system_directories_are_read_only() {
     let server = Server::start();
     let code = "import os\nfor p in ['/usr/evil', '/etc/evil', '/evil', '/runbox/evil']:\n    try:\n        open(p, 'w').write('x')\n        print('WROTE', p)\n    except OSError as e:\n        print('refused', p)\nopen('scratch.txt', 'w').write('ok')\nopen('/tmp/t.txt', 'w').write('ok')\nprint(os.getcwd(), os.environ['HOME'])";
