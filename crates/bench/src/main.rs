@@ -9,11 +9,13 @@
 //!     --worker-nodes 2 throughput --jobs 200 --clients 16
 //! cargo run --release -p runbox-bench -- packages --runs 200 --uv "$(command -v uv)"
 //! cargo run --release -p runbox-bench -- proxy --rounds 10
+//! cargo run --release -p runbox-bench -- warm --runs 200 --jobs 400 --clients 16
 //! ```
 
 mod packages;
 mod server;
 mod stats;
+mod warm;
 
 use std::time::{Duration, Instant};
 
@@ -71,6 +73,17 @@ enum Command {
         #[arg(long)]
         uv: Option<std::path::PathBuf>,
     },
+    /// `print('hi')`: runbox vs bare `python3 -c` vs an unsandboxed
+    /// subprocess-per-request server, latency interleaved, then throughput,
+    /// then the idle footprint of the server's process tree.
+    Warm {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long, default_value_t = 400)]
+        jobs: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
     /// A download through a run's proxy vs `curl` on the host, interleaved.
     Proxy {
         #[arg(long, default_value_t = 10)]
@@ -94,6 +107,11 @@ async fn main() -> anyhow::Result<()> {
             return packages::packages(&nodes, uv.as_deref(), *runs).await
         }
         Command::Proxy { rounds, mib } => return packages::proxy(&nodes, *rounds, *mib).await,
+        Command::Warm {
+            runs,
+            jobs,
+            clients,
+        } => return warm::warm(&nodes, *runs, *jobs, *clients).await,
         _ => {}
     }
     let server = BenchServer::start(&nodes)?;
@@ -102,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
             latency(&server, runs, Duration::from_millis(pause_ms)).await
         }
         Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,
-        Command::Packages { .. } | Command::Proxy { .. } => Ok(()),
+        Command::Packages { .. } | Command::Proxy { .. } | Command::Warm { .. } => Ok(()),
     }
 }
 

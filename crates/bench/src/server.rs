@@ -80,6 +80,11 @@ impl BenchServer {
         })
     }
 
+    /// The `serve` process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
