@@ -13,6 +13,7 @@ files = {
         name, version, "".join("Requires-Dist: %s\n" % r for r in spec["requires"])),
     f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: runbox-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
 }
+files.update(spec.get("files") or {})  # more files at the wheel's root (a .pth, say)
 record = []
 path = f"{spec['dir']}/{dist}-{version}-py3-none-any.whl"
 with zipfile.ZipFile(path, "w") as z:

@@ -91,7 +91,18 @@ struct Inner {
     probe: tokio::sync::OnceCell<Result<Probe, String>>,
     builds: Mutex<HashMap<String, Build>>,
     in_use: Mutex<HashMap<String, usize>>,
+    /// Complete environments already read from disk: a run of a cached
+    /// set costs a lookup here and one `stat`, not a file read and parse.
+    known: Mutex<HashMap<String, Arc<Record>>>,
+    /// When each environment's `last-used` file was last written.
+    touched: Mutex<HashMap<String, std::time::Instant>>,
+    /// The installer, once one was found (settings do not change).
+    installer: std::sync::OnceLock<Installer>,
 }
+
+/// `last-used` is rewritten at most this often per environment: the
+/// least-recently-used order needs no finer grain, and runs skip a write.
+const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 const MIB: u64 = 1024 * 1024;
 
@@ -123,6 +134,9 @@ impl Environments {
                 probe: tokio::sync::OnceCell::new(),
                 builds: Mutex::new(HashMap::new()),
                 in_use: Mutex::new(HashMap::new()),
+                known: Mutex::new(HashMap::new()),
+                touched: Mutex::new(HashMap::new()),
+                installer: std::sync::OnceLock::new(),
             }),
         };
         environments.remove_leftovers();
@@ -148,8 +162,8 @@ impl Environments {
         let installer = self.inner.installer(&probe).map_err(PrepareError::Failed)?;
         let fingerprint = self.inner.fingerprint(&installer);
         let id = set.environment_id(&probe.version, &fingerprint);
-        let record = match self.inner.layout.read(&id) {
-            Some(record) => Arc::new(record),
+        let record = match self.inner.complete(&id) {
+            Some(record) => record,
             None => self.build(&id, set, &probe, installer).await?,
         };
         Ok(self.lease(record))
@@ -159,7 +173,7 @@ impl Environments {
         if let Ok(mut in_use) = self.inner.in_use.lock() {
             *in_use.entry(record.id.clone()).or_default() += 1;
         }
-        self.inner.layout.touch(&record.id, Timestamp::now());
+        self.inner.touch(&record.id);
         EnvLease {
             id: record.id.clone(),
             site: self.inner.layout.site_dir(&record),
@@ -244,7 +258,6 @@ impl Environments {
             return Err(RemoveError::InUse(id.to_owned()));
         }
         self.inner
-            .layout
             .remove(id)
             .map_err(|e| RemoveError::Io(id.to_owned(), e.to_string()))
     }
@@ -312,7 +325,57 @@ impl Inner {
     }
 
     fn installer(&self, probe: &Probe) -> Result<Installer, String> {
-        install::choose(&self.settings, self.search_path.as_deref(), probe.has_pip)
+        if let Some(found) = self.installer.get() {
+            return Ok(found.clone());
+        }
+        let found = install::choose(&self.settings, self.search_path.as_deref(), probe.has_pip)?;
+        Ok(self.installer.get_or_init(|| found).clone())
+    }
+
+    /// The complete environment `id`, from memory or disk.
+    fn complete(&self, id: &str) -> Option<Arc<Record>> {
+        let remembered = self.known.lock().ok().and_then(|k| k.get(id).cloned());
+        if let Some(record) = remembered {
+            if self.layout.site_dir(&record).is_dir() {
+                return Some(record);
+            }
+            self.forget(id);
+        }
+        let record = Arc::new(self.layout.read(id)?);
+        if let Ok(mut known) = self.known.lock() {
+            known.insert(id.to_owned(), record.clone());
+        }
+        Some(record)
+    }
+
+    fn forget(&self, id: &str) {
+        if let Ok(mut known) = self.known.lock() {
+            known.remove(id);
+        }
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.remove(id);
+        }
+    }
+
+    fn remove(&self, id: &str) -> std::io::Result<()> {
+        self.forget(id);
+        self.layout.remove(id)
+    }
+
+    fn touch(&self, id: &str) {
+        let due = self.touched.lock().is_ok_and(|mut touched| {
+            let now = std::time::Instant::now();
+            let due = touched
+                .get(id)
+                .is_none_or(|last| now.duration_since(*last) >= TOUCH_EVERY);
+            if due {
+                touched.insert(id.to_owned(), now);
+            }
+            due
+        });
+        if due {
+            self.layout.touch(id, Timestamp::now());
+        }
     }
 
     fn fingerprint(&self, installer: &Installer) -> String {
@@ -500,7 +563,7 @@ impl Inner {
             if record.id == keep || in_use.contains_key(&record.id) {
                 continue;
             }
-            if self.layout.remove(&record.id).is_ok() {
+            if self.remove(&record.id).is_ok() {
                 tracing::info!(environment = %record.id, "environment removed (cache_mb)");
                 total = total.saturating_sub(record.size_bytes);
             }

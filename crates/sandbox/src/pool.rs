@@ -113,7 +113,14 @@ struct Slot {
     launcher: Option<Launcher>,
     /// The template of the two-step program its launcher pre-started.
     warm: Option<String>,
+    /// When its last run ended: the launcher pre-starts the next program
+    /// then, so for a moment the slot is free but still busy warming.
+    released: Option<std::time::Instant>,
 }
+
+/// How long a launcher takes, at most and usually far less, to pre-start
+/// the next interpreter after a run.
+const WARMING: Duration = Duration::from_millis(25);
 
 struct Launcher {
     _process: tokio::process::Child,
@@ -131,6 +138,7 @@ impl Sandbox {
                 index,
                 launcher: None,
                 warm: None,
+                released: None,
             })
             .collect();
         let inner = Inner {
@@ -220,25 +228,32 @@ impl Sandbox {
     /// The least recently used free slot, unless one has a program of
     /// `template` pre-started: then that one (the oldest such), so that runs
     /// with their own template (a package environment, say) stay warm too.
+    /// A slot released moments ago may still be pre-starting: rather than
+    /// queue behind it, the run starts in the least recently used slot,
+    /// which then stays warm for the template too (so a template used
+    /// back to back ends up warm in two slots, taken in turn).
     fn take_slot(&self, template: Option<&str>) -> Result<Slot, SandboxError> {
         self.inner
             .free
             .lock()
             .ok()
             .and_then(|mut free| {
-                let warm = template.and_then(|key| {
-                    free.iter()
-                        .position(|slot| slot.warm.as_deref() == Some(key))
-                });
-                match warm {
-                    Some(index) => free.remove(index),
-                    None => free.pop_front(),
+                let warm_for =
+                    |slot: &Slot| template.is_some_and(|key| slot.warm.as_deref() == Some(key));
+                let settled = |slot: &Slot| slot.released.is_none_or(|t| t.elapsed() >= WARMING);
+                let ready = free.iter().position(|s| warm_for(s) && settled(s));
+                let warming = free.iter().position(warm_for);
+                match (ready, warming) {
+                    (Some(index), _) => free.remove(index),
+                    (None, Some(index)) if free.len() == 1 => free.remove(index),
+                    _ => free.pop_front(),
                 }
             })
             .ok_or_else(|| SandboxError::Launcher("no free slot despite a permit".to_owned()))
     }
 
-    fn put_slot(&self, slot: Slot) {
+    fn put_slot(&self, mut slot: Slot) {
+        slot.released = Some(std::time::Instant::now());
         if let Ok(mut free) = self.inner.free.lock() {
             free.push_back(slot);
         }

@@ -238,11 +238,15 @@ def _receive():
 
 def _add_packages(directory):
     """Makes the run's package environment importable ahead of the system's
-    own packages, its `.pth` files processed as for site-packages."""
-    import site
-
+    own packages, its `.pth` files processed as for site-packages (by
+    `site`, only when there are any: it stats every `sys.path` entry)."""
     before = list(sys.path)
-    site.addsitedir(directory)
+    if any(name.endswith(".pth") for name in os.listdir(directory)):
+        import site
+
+        site.addsitedir(directory)
+    else:
+        sys.path.append(directory)
     added = [entry for entry in sys.path if entry not in before]
     sys.path[:] = before[:1] + added + before[1:]
 

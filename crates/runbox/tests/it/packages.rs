@@ -319,6 +319,43 @@ async fn environments_are_listed_and_deleted_by_admins_only() {
     assert_eq!(installations(&server), 2);
 }
 
+/// A package's `.pth` file is processed as in site-packages: its
+/// directories join `sys.path`, its `import` lines run.
+#[tokio::test]
+async fn pth_files_of_an_environment_are_processed() {
+    let Some(uv) = uv_binary() else { return };
+    let wheels = tempfile::tempdir().expect("tempdir");
+    build_wheel(
+        wheels.path(),
+        &Dist {
+            name: "pthpkg",
+            version: "1.0",
+            requires: &[],
+            source: "VERSION = 1\n",
+            files: &[
+                (
+                    "pthpkg.pth",
+                    "extra\nimport sys; sys.runbox_pth_seen = True\n",
+                ),
+                ("extra/hidden_mod.py", "FOUND = 'via pth'\n"),
+            ],
+        },
+    );
+    let index = PackageIndex::start(wheels.path()).await;
+    let server = Server::start_with(with_index(Options::default(), &index, &uv));
+    let code = format!(
+        "{}import sys, hidden_mod\nreturn [getattr(sys, 'runbox_pth_seen', False), hidden_mod.FOUND]",
+        block(&["pthpkg"])
+    );
+    let (status, body) = python(&server, &code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["response"]["result"],
+        json!([true, "via pth"]),
+        "{body}"
+    );
+}
+
 /// Past `cache_mb`, the least recently used environment no run holds goes,
 /// and the installer's download cache is emptied.
 #[tokio::test]
@@ -335,6 +372,7 @@ async fn least_recently_used_environments_go_past_cache_mb() {
                 version: "1.0",
                 requires: &[],
                 source: &padding,
+                files: &[],
             },
         );
     }

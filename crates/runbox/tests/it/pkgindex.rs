@@ -21,6 +21,8 @@ pub struct Dist<'a> {
     pub requires: &'a [&'a str],
     /// The module's source (the module is named like the distribution).
     pub source: &'a str,
+    /// More files at the wheel's root: `(name, contents)`.
+    pub files: &'a [(&'a str, &'a str)],
 }
 
 /// The wheel builder, shared with the benchmarks.
@@ -31,6 +33,7 @@ pub fn build_wheel(dir: &Path, dist: &Dist<'_>) -> PathBuf {
     let spec = serde_json::json!({
         "name": dist.name, "version": dist.version, "requires": dist.requires,
         "source": dist.source, "dir": dir,
+        "files": dist.files.iter().copied().collect::<std::collections::HashMap<_, _>>(),
     });
     // The spec on stdin: a large source would pass the argument size limit.
     let mut child = Command::new("/usr/bin/python3")
@@ -67,6 +70,7 @@ pub fn wheel_dir(dists: &[(&str, &str, &[&str])]) -> tempfile::TempDir {
                 version,
                 requires,
                 source: &source,
+                files: &[],
             },
         );
     }
