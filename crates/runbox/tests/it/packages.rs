@@ -356,6 +356,96 @@ async fn pth_files_of_an_environment_are_processed() {
     );
 }
 
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A full disk fails the installation with the system's reason; nothing
+/// half-built stays, and once there is room again the next set installs.
+#[tokio::test]
+async fn a_full_disk_fails_the_installation_cleanly() {
+    let Some(uv) = uv_binary() else { return };
+    let wheels = tempfile::tempdir().expect("tempdir");
+    for (name, size) in [("hugepkg", 6_000_000), ("smallpkg", 10)] {
+        let source = format!("VERSION = 1\n# {}\n", "x".repeat(size));
+        build_wheel(
+            wheels.path(),
+            &Dist {
+                name,
+                version: "1.0",
+                requires: &[],
+                source: &source,
+                files: &[],
+            },
+        );
+    }
+    let index = PackageIndex::start(wheels.path()).await;
+    let mut server = Server::start_with(with_index(Options::default(), &index, &uv));
+    let environments_dir = server.data_path().join("environments");
+    std::fs::create_dir_all(&environments_dir).expect("environments dir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs"])
+        .arg(&environments_dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    let _disk = SmallDisk(environments_dir.clone());
+    server.restart();
+    let (status, body) = python(
+        &server,
+        &format!("{}import hugepkg\nreturn 1", block(&["hugepkg"])),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let error = body["response"]["error"]
+        .as_str()
+        .or(body["message"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        body.to_string().contains("could not be installed"),
+        "{body}"
+    );
+    assert!(
+        body.to_string().to_lowercase().contains("space"),
+        "names the full disk: {error} {body}"
+    );
+    assert!(environments(&server).await.is_empty());
+    let leftovers: Vec<String> = std::fs::read_dir(&environments_dir)
+        .expect("list")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.starts_with(".building"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "half-built environments left: {leftovers:?}"
+    );
+    let (status, body) = python(
+        &server,
+        &format!(
+            "{}import smallpkg\nreturn smallpkg.VERSION",
+            block(&["smallpkg"])
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["result"], 1);
+    let (status, _) = get_as(&server, ADMIN_KEY, "/admin/health").await;
+    assert_eq!(status, 200);
+}
+
 /// Past `cache_mb`, the least recently used environment no run holds goes,
 /// and the installer's download cache is emptied.
 #[tokio::test]
