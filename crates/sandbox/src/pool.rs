@@ -184,12 +184,15 @@ impl Sandbox {
     ) -> Result<RunOutcome, SandboxError> {
         let _permit = self.inner.available.acquire().await.map_err(|_| closed())?;
         let template = spec.payload.is_some().then(|| spec.template_key());
+        let zygote = spec.zygote;
         let mut slot = self.take_slot(template.as_deref())?;
         slot.warm = None;
         let result = self.inner.run_in_slot(&mut slot, spec, control).await;
         if result.is_ok() {
-            // The launcher pre-starts the next program of a two-step template.
+            // The launcher pre-starts the next program of a two-step
+            // template (a zygote is ready at once, unless the run ended it).
             slot.warm = template;
+            slot.released = (!zygote).then(std::time::Instant::now);
         }
         if matches!(
             result,
@@ -252,8 +255,7 @@ impl Sandbox {
             .ok_or_else(|| SandboxError::Launcher("no free slot despite a permit".to_owned()))
     }
 
-    fn put_slot(&self, mut slot: Slot) {
-        slot.released = Some(std::time::Instant::now());
+    fn put_slot(&self, slot: Slot) {
         if let Ok(mut free) = self.inner.free.lock() {
             free.push_back(slot);
         }

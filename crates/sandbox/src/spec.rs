@@ -106,6 +106,13 @@ pub struct RunSpec {
     /// part of the template: the listener is made per run.
     #[serde(default)]
     pub proxy: bool,
+    /// A two-step program that serves run after run: for each payload it
+    /// forks, the child runs it, and once the child and everything it left
+    /// are gone and the scratch space is empty, it writes `exit N` or
+    /// `signal N` on its control socket and waits for the next. Its
+    /// sandbox is then kept for the slot's next run of the same template.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zygote: bool,
 }
 
 /// Where a run with [`RunSpec::proxy`] finds its proxy (inside its own

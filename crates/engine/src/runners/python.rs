@@ -245,6 +245,7 @@ pub async fn run_snippet(
             "-I".into(),
             "-u".into(),
             "/runbox/runner.py".into(),
+            "--zygote".into(),
         ],
         env: template_env(),
         files: vec![SandboxFile {
@@ -258,6 +259,7 @@ pub async fn run_snippet(
         payload: Some(payload.to_string()),
         binds,
         proxy: proxy.is_some(),
+        zygote: true,
         ..Default::default()
     };
     let control = RunControl {

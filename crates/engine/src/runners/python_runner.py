@@ -209,22 +209,40 @@ def _run_agent(namespace):
     return result
 
 
-def _receive():
-    """Waits for the run: the payload and the output pipes, put in place."""
+def _receive_fds(control):
+    """The next run's descriptors, `[payload, stdout, stderr, result]`, or
+    None when the launcher went away instead."""
     import _socket
 
-    control = _socket.socket(fileno=CONTROL_FD)
-    try:
-        _message, ancillary, _flags, _address = control.recvmsg(16, _socket.CMSG_LEN(4 * 4))
-    finally:
-        control.close()
+    _message, ancillary, _flags, _address = control.recvmsg(16, _socket.CMSG_LEN(4 * 4))
     fds = []
     for level, kind, data in ancillary:
         if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
             fds += [int.from_bytes(data[i:i + 4], sys.byteorder, signed=True)
                     for i in range(0, len(data) - len(data) % 4, 4)]
     if len(fds) != 4:
+        for fd in fds:
+            os.close(fd)
+        return None
+    return fds
+
+
+def _receive():
+    """Waits for the run: the payload and the output pipes, put in place."""
+    import _socket
+
+    control = _socket.socket(fileno=CONTROL_FD)
+    try:
+        fds = _receive_fds(control)
+    finally:
+        control.close()
+    if fds is None:
         sys.exit(0)  # the launcher went away before the run came
+    return _take(fds)
+
+
+def _take(fds):
+    """Puts the run's pipes on 1, 2 and 3 and reads its payload."""
     payload_fd, stdout_fd, stderr_fd, result_fd = fds
     for source, target in ((stdout_fd, 1), (stderr_fd, 2), (result_fd, 3)):
         os.dup2(source, target)
@@ -251,13 +269,15 @@ def _add_packages(directory):
     sys.path[:] = before[:1] + added + before[1:]
 
 
-def main():
-    payload = _receive()
+def run(payload):
+    """Runs one payload to its end, then ends the process."""
     mode = payload.get("mode", "script")
     agent = mode == "agent"
     with_input = mode in ("input", "agent")
-    channel = os.fdopen(os.dup(3), "w", encoding="utf-8")  # dup'ed fds are not inherited
-    os.close(3)
+    # The result channel stays on 3 (the code sees 0, 1, 2 and it, nothing
+    # that reaches the launcher); programs the code starts do not get it.
+    os.set_inheritable(3, False)
+    channel = os.fdopen(3, "w", encoding="utf-8")
     source = payload.get("code", "")
     sys.argv = ["-c"]
     sys.path.insert(0, "")
@@ -327,4 +347,161 @@ def _exit(exit_code):
     sys.exit(exit_code)
 
 
-main()
+# ------------------------------------------------------------- zygote ----
+# With `--zygote` the runner serves run after run: for each payload it
+# forks, and the child (a copy of an interpreter that never ran user code)
+# runs it. Then it removes what the run left (processes, files) and reports
+# the child's end on the control socket (see ARCHITECTURE.md, "Warm Python").
+
+# Imported once here, so that runs find them loaded.
+_PRELOADED = ("json", "re", "datetime", "collections", "random", "math", "time",
+              "base64", "hashlib", "itertools", "functools", "traceback", "ast")
+_SCRATCH = ("/work", "/tmp", "/dev/shm")
+_PR_SET_DUMPABLE = 4
+_LANDLOCK_SCOPES = 3  # LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL
+_LANDLOCK_MAKE_BLOCK = 1 << 11
+
+
+_LIBC = None
+
+
+def _libc():
+    """`(ctypes, libc)`, loaded once (by the zygote, before any run)."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+
+        _LIBC = ctypes, ctypes.CDLL(None, use_errno=True)
+    return _LIBC
+
+
+def _call(function, *args):
+    """A libc call whose arguments are C longs (as `syscall` and `prctl`
+    read them), never 32-bit ints with undefined upper halves."""
+    ctypes = _libc()[0]
+    return function(*[ctypes.c_long(a) if isinstance(a, int) else a for a in args])
+
+
+def _isolate_child():
+    """What sets a run apart from the zygote it was forked from: a fresh
+    `random` state, and a Landlock domain of its own, in which it can
+    neither signal nor ptrace (nor read the memory of) the zygote."""
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()
+    ctypes, libc = _libc()
+    _call(libc.prctl, _PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc entries stay its own
+    abi = _call(libc.syscall, 444, None, 0, 1)  # landlock_create_ruleset(VERSION)
+    if abi < 1:
+        return
+    fields = [_LANDLOCK_MAKE_BLOCK] + ([0] if abi >= 4 else []) + ([_LANDLOCK_SCOPES] if abi >= 6 else [])
+    attr = (ctypes.c_uint64 * len(fields))(*fields)
+    ruleset = _call(libc.syscall, 444, ctypes.byref(attr), ctypes.sizeof(attr), 0)
+    if ruleset < 0 or _call(libc.syscall, 446, ruleset, 0) != 0:  # landlock_restrict_self
+        os._exit(70)  # never run the code less isolated than promised
+    os.close(ruleset)
+
+
+def _wait(pid):
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        return b"signal %d" % os.WTERMSIG(status)
+    return b"exit %d" % os.WEXITSTATUS(status)
+
+
+def _empty(top):
+    """Removes everything under `top` (all of it the run's uid's); False
+    if something stayed."""
+    try:
+        entries = list(os.scandir(top))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    clean = True
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, 0o700)
+                clean = _empty(entry.path) and clean
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            clean = False
+    return clean
+
+
+def _sweep():
+    """Kills every process the run left (all but init and us), waits until
+    init has reaped them, and empties the scratch directories. False if
+    something could not be removed: then this zygote must not serve again."""
+    import time
+
+    me = os.getpid()
+    deadline = time.monotonic() + 2.0
+    try:
+        while True:
+            try:
+                os.kill(-1, 9)
+            except OSError:
+                pass
+            left = [n for n in os.listdir("/proc") if n.isdigit() and int(n) not in (1, me)]
+            if not left:
+                break
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0005)
+        return all([_empty(top) for top in _SCRATCH])
+    except (OSError, RecursionError):
+        return False
+
+
+def zygote():
+    import _socket
+
+    control = _socket.socket(fileno=CONTROL_FD)
+    for name in _PRELOADED:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    _call(_libc()[1].prctl, _PR_SET_DUMPABLE, 0, 0, 0, 0)
+    while True:
+        try:
+            fds = _receive_fds(control)
+        except OSError:
+            fds = None
+        if fds is None:
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            # The child never returns into this loop: `run` ends the process
+            # (its SystemExit unwinds the interpreter as `python3 -c`'s would).
+            try:
+                control.close()
+                _isolate_child()
+                run(_take(fds))
+            except SystemExit:
+                raise
+            except BaseException:
+                os._exit(70)
+            os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        ended = _wait(pid)
+        clean = _sweep()
+        control.send(ended)
+        if not clean:
+            os._exit(0)
+
+
+if "--zygote" in sys.argv[1:]:
+    zygote()
+else:
+    run(_receive())

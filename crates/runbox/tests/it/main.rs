@@ -19,4 +19,5 @@ mod sandbox;
 mod scenario_runs;
 mod scenarios;
 mod toolkit;
+mod warm;
 mod webhooks;

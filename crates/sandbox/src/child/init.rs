@@ -4,7 +4,7 @@
 //! kernel kills everything left in the namespace — so a backgrounded or
 //! double-forked process cannot outlive its run.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -89,7 +89,7 @@ fn run(ctx: &ChildContext<'_>) -> Result<ExitStatus, String> {
         Err(e) => return Err(format!("fork: {e}")),
     };
     drop(error_write);
-    release_descriptors(ctx);
+    release_descriptors(&[ctx.status_write.as_raw_fd(), error_read.as_raw_fd()]);
     let exec_error = read_all(&error_read);
     if !exec_error.is_empty() {
         reap(child);
@@ -125,14 +125,29 @@ fn forward_termination_signals() -> Result<(), String> {
     Ok(())
 }
 
-/// Init keeps no copy of the run's pipes, so the server sees end-of-file as
-/// soon as the program's processes are gone.
-fn release_descriptors(ctx: &ChildContext<'_>) {
-    for fd in [Some(ctx.stdout), Some(ctx.stderr), ctx.result, ctx.control]
-        .into_iter()
-        .flatten()
-    {
-        let _ = nix::unistd::close(fd.as_raw_fd());
+/// Once the program is forked, init keeps only `keep` above stdio: no copy
+/// of the run's pipes (so the server sees end-of-file as soon as the
+/// program's processes are gone), nor of anything else the launcher held
+/// when it cloned init, such as the pipes of the run it was serving then
+/// (init may outlive that run: a zygote's does).
+fn release_descriptors(keep: &[RawFd]) {
+    let mut keep = keep.to_vec();
+    keep.sort_unstable();
+    let mut from: u32 = 3;
+    for fd in keep.into_iter().filter_map(|fd| u32::try_from(fd).ok()) {
+        if fd > from {
+            close_range(from, fd - 1);
+        }
+        from = from.max(fd + 1);
+    }
+    close_range(from, u32::MAX);
+}
+
+fn close_range(first: u32, last: u32) {
+    // SAFETY: close_range only closes descriptors; the ones init still
+    // uses are outside the range.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, first, last, 0u32);
     }
 }
 

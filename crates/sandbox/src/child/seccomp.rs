@@ -59,6 +59,12 @@ const DENIED: &[i64] = &[
     libc::SYS_vhangup,
     libc::SYS_iopl,
     libc::SYS_ioperm,
+    // SysV IPC and POSIX message queues live in the IPC namespace, not in
+    // a process: a run could leave them for the next run of a zygote.
+    libc::SYS_shmget,
+    libc::SYS_semget,
+    libc::SYS_msgget,
+    libc::SYS_mq_open,
 ];
 
 /// `clone` flags that would create namespaces.

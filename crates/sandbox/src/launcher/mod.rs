@@ -189,6 +189,13 @@ fn prepare(setup: LauncherSetup) -> Result<Slot, String> {
     })
 }
 
+/// The sandbox a run is in: started for it alone, or a zygote's, which
+/// stays after the run.
+enum Running {
+    Once(Started),
+    Zygote(warm::Warm),
+}
+
 fn finished_with_error(error: String) -> FromLauncher {
     FromLauncher::Finished {
         status: None,
@@ -245,27 +252,48 @@ fn run_one(
         stderr: &stderr,
         result: result.as_ref(),
     };
-    let started = match &spec.payload {
-        Some(payload) => warm::run_payload(slot, &spec, payload, &outputs, sock),
+    let running = match &spec.payload {
+        Some(payload) => warm::run_payload(slot, &spec, payload, &outputs, sock).map(|warm| {
+            if spec.zygote {
+                Running::Zygote(warm)
+            } else {
+                Running::Once(warm.started)
+            }
+        }),
         None => {
             if let Some(idle) = slot.warm.take() {
                 // Its memory and processes count against this run's cgroup.
                 idle.discard();
             }
-            start_sandbox(slot, &spec, &outputs, None, sock)
+            start_sandbox(slot, &spec, &outputs, None, sock).map(Running::Once)
         }
     };
     drop((stdout, stderr, result));
-    let Started { pid, status_read } = match started {
-        Ok(started) => started,
+    let running = match running {
+        Ok(running) => running,
         Err(e) => return Ok((finished_with_error(e), None)),
     };
+    let (started, zygote) = match &running {
+        Running::Once(started) => (started, None),
+        Running::Zygote(warm) => (&warm.started, Some(&warm.control)),
+    };
+    let pid = started.pid;
     let handed: Vec<RawFd> = proxy_listener.iter().map(AsRawFd::as_raw_fd).collect();
     send(sock, &FromLauncher::Started { pid: pid.as_raw() }, &handed).map_err(|e| e.to_string())?;
     // The server has its own copy now; when it drops it the port closes.
     drop(proxy_listener);
-    let ending = supervise::until_end(sock, pid, &status_read)?;
+    let ending = supervise::until_end(sock, pid, &started.status_read, zygote)?;
     let oom_killed = slot.cgroups.oom_kills() > oom_before;
+    if let (supervise::Ending::Served(status), Running::Zygote(warm)) = (&ending, running) {
+        // The zygote stays for the slot's next run: nothing to pre-start.
+        slot.warm = Some(warm);
+        let finished = FromLauncher::Finished {
+            status: Some(*status),
+            setup_error: None,
+            oom_killed,
+        };
+        return Ok((finished, None));
+    }
     let finished = match ending {
         supervise::Ending::Reported(report) => {
             slot.exiting = Some(pid);
@@ -278,11 +306,13 @@ fn run_one(
                 Report::SetupFailed(error) => finished_with_error(error),
             }
         }
-        supervise::Ending::Exited(status) => FromLauncher::Finished {
-            status: Some(status),
-            setup_error: None,
-            oom_killed,
-        },
+        supervise::Ending::Exited(status) | supervise::Ending::Served(status) => {
+            FromLauncher::Finished {
+                status: Some(status),
+                setup_error: None,
+                oom_killed,
+            }
+        }
     };
     let template = spec.payload.is_some().then_some(spec);
     Ok((finished, template))

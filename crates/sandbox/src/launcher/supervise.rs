@@ -26,9 +26,19 @@ pub(super) enum Ending {
     Reported(Report),
     /// Init exited (and was reaped) without a report: it was killed.
     Exited(ExitStatus),
+    /// A zygote reported its run's end on its control socket; the sandbox
+    /// lives on for the next run.
+    Served(ExitStatus),
 }
 
-pub(super) fn until_end(sock: RawFd, pid: Pid, status_read: &OwnedFd) -> Result<Ending, String> {
+/// Waits for the run in init `pid`'s sandbox to end. `zygote`: the control
+/// socket of a zygote serving the run, which reports the run's end there.
+pub(super) fn until_end(
+    sock: RawFd,
+    pid: Pid,
+    status_read: &OwnedFd,
+    zygote: Option<&OwnedFd>,
+) -> Result<Ending, String> {
     // SAFETY: pidfd_open returns a new descriptor (or -1) and touches no memory.
     let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) } as RawFd;
     if raw < 0 {
@@ -39,8 +49,15 @@ pub(super) fn until_end(sock: RawFd, pid: Pid, status_read: &OwnedFd) -> Result<
     // SAFETY: the socket outlives this function (owned by `main`).
     let sock_fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(sock) };
     let mut report_open = true;
+    let mut zygote = zygote;
     loop {
         let status_flags = if report_open {
+            PollFlags::POLLIN
+        } else {
+            PollFlags::empty()
+        };
+        let zygote_fd = zygote.unwrap_or(status_read);
+        let zygote_flags = if zygote.is_some() {
             PollFlags::POLLIN
         } else {
             PollFlags::empty()
@@ -49,6 +66,7 @@ pub(super) fn until_end(sock: RawFd, pid: Pid, status_read: &OwnedFd) -> Result<
             PollFd::new(sock_fd.as_fd(), PollFlags::POLLIN),
             PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
             PollFd::new(status_read.as_fd(), status_flags),
+            PollFd::new(zygote_fd.as_fd(), zygote_flags),
         ];
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) => {}
@@ -58,6 +76,16 @@ pub(super) fn until_end(sock: RawFd, pid: Pid, status_read: &OwnedFd) -> Result<
         let sock_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
         let child_ready = fds[1].revents().is_some_and(|r| !r.is_empty());
         let report_ready = report_open && fds[2].revents().is_some_and(|r| !r.is_empty());
+        let zygote_ready = zygote.is_some() && fds[3].revents().is_some_and(|r| !r.is_empty());
+        if zygote_ready && !report_ready && !child_ready {
+            if let Some(status) = zygote.and_then(read_zygote_report) {
+                return Ok(Ending::Served(status));
+            }
+            // It closed the socket or said nothing we know: the sandbox
+            // ends (init's report or exit follows).
+            let _ = kill(pid, Signal::SIGKILL);
+            zygote = None;
+        }
         if report_ready {
             // Init writes its report in one write, well under PIPE_BUF, so
             // one read holds all of it; nothing (EOF) means init died.
@@ -99,6 +127,26 @@ pub(super) fn wait_exit(pid: Pid) -> ExitStatus {
             Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return ExitStatus::Signaled(libc::SIGKILL),
         }
+    }
+}
+
+/// A zygote's `exit N` or `signal N`, one datagram.
+fn read_zygote_report(control: &OwnedFd) -> Option<ExitStatus> {
+    let mut buf = [0u8; 64];
+    let n = loop {
+        match nix::sys::socket::recv(control.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+            Ok(n) => break n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return None,
+        }
+    };
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    let (word, number) = text.trim().split_once(' ')?;
+    let number: i32 = number.parse().ok()?;
+    match word {
+        "exit" => Some(ExitStatus::Exited(number)),
+        "signal" => Some(ExitStatus::Signaled(number)),
+        _ => None,
     }
 }
 

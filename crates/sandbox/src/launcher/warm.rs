@@ -22,9 +22,9 @@ use crate::RunSpec;
 
 pub(super) struct Warm {
     key: String,
-    started: Started,
+    pub started: Started,
     /// Our end of the control socket.
-    control: OwnedFd,
+    pub control: OwnedFd,
 }
 
 impl Warm {
@@ -72,19 +72,20 @@ pub(super) fn prestart(slot: &Slot, spec: &RunSpec, sock: RawFd) -> Result<Warm,
 }
 
 /// Runs a two-step spec: in the warm sandbox if it matches, else in one
-/// started now. Either way the program then gets its payload and outputs.
+/// started now. Either way the program then gets its payload and outputs;
+/// the sandbox that got them is returned.
 pub(super) fn run_payload(
     slot: &mut Slot,
     spec: &RunSpec,
     payload: &str,
     outputs: &Outputs<'_>,
     sock: RawFd,
-) -> Result<Started, String> {
+) -> Result<Warm, String> {
     let key = spec.template_key();
     if let Some(warm) = slot.warm.take() {
         if warm.key == key {
             match deliver(&warm.control, payload, outputs) {
-                Ok(()) => return Ok(warm.started),
+                Ok(()) => return Ok(warm),
                 // It died while idle: start a fresh one below.
                 Err(_) => warm.discard(),
             }
@@ -94,7 +95,7 @@ pub(super) fn run_payload(
     }
     let cold = prestart(slot, spec, sock)?;
     match deliver(&cold.control, payload, outputs) {
-        Ok(()) => Ok(cold.started),
+        Ok(()) => Ok(cold),
         Err(e) => {
             cold.discard();
             Err(e)
