@@ -2,7 +2,8 @@
 
 Started ahead of its run (the sandbox's two-step start), it waits on its
 control socket (fd 4) for the run's payload and output pipes, then runs the
-code the way `python3 -c` would, except that a top-level `return VALUE`
+code (in a forked child, with `--zygote`, run after run) the way
+`python3 -c` would, except that a top-level `return VALUE`
 ends the code and makes VALUE the result. Payload modes: `script` (plain
 code), `input` (the payload's `input` is the global `input`), `agent` (the
 code must define `run(input)`, called with the input; its return value is
