@@ -81,9 +81,9 @@ pub(super) fn until_end(
             if let Some(status) = zygote.and_then(read_zygote_report) {
                 return Ok(Ending::Served(status));
             }
-            // It closed the socket or said nothing we know: the sandbox
-            // ends (init's report or exit follows).
-            let _ = kill(pid, Signal::SIGKILL);
+            // It closed the socket (it ended, or never started: an exec
+            // that failed) or said nothing we know: init's report or exit
+            // tells how the run ended, and the run's timeout still holds.
             zygote = None;
         }
         if report_ready {
