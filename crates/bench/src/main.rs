@@ -9,7 +9,9 @@
 //!     --worker-nodes 2 throughput --jobs 200 --clients 16
 //! cargo run --release -p runbox-bench -- packages --runs 200 --uv "$(command -v uv)"
 //! cargo run --release -p runbox-bench -- proxy --rounds 10
-//! cargo run --release -p runbox-bench -- warm --runs 200 --jobs 400 --clients 16
+//! cargo build --release -p runbox-sandbox --example sandbox_run
+//! cargo run --release -p runbox-bench -- warm --runs 200 --jobs 400 --clients 16 \
+//!     --sandbox-run target/release/examples/sandbox_run
 //! ```
 
 mod packages;
@@ -83,6 +85,11 @@ enum Command {
         jobs: usize,
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// The sandbox_run example (`cargo build --release -p
+        /// runbox-sandbox --example sandbox_run`): adds buttons' `echo hi`
+        /// next to the bare launcher.
+        #[arg(long)]
+        sandbox_run: Option<std::path::PathBuf>,
     },
     /// A download through a run's proxy vs `curl` on the host, interleaved.
     Proxy {
@@ -111,7 +118,8 @@ async fn main() -> anyhow::Result<()> {
             runs,
             jobs,
             clients,
-        } => return warm::warm(&nodes, *runs, *jobs, *clients).await,
+            sandbox_run,
+        } => return warm::warm(&nodes, *runs, *jobs, *clients, sandbox_run.as_deref()).await,
         _ => {}
     }
     let server = BenchServer::start(&nodes)?;

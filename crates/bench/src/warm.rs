@@ -23,6 +23,7 @@ pub async fn warm(
     runs: usize,
     jobs: usize,
     clients: usize,
+    sandbox_run: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let peer = Peer::start().await?;
     let server = BenchServer::start(nodes)?;
@@ -118,6 +119,10 @@ pub async fn warm(
         runbox_rate / peer_rate
     );
 
+    if let Some(sandbox_run) = sandbox_run {
+        buttons_vs_launcher(&server, &client, sandbox_run, runs).await?;
+    }
+
     tokio::time::sleep(Duration::from_secs(3)).await;
     let tree = footprint(server.pid())?;
     println!(
@@ -127,6 +132,61 @@ pub async fn warm(
         mib(tree.rss_kib),
         mib(tree.server_rss_kib)
     );
+    Ok(())
+}
+
+/// A button running `echo hi` through the whole stack, one run after
+/// another, next to the sandbox launcher alone (`sandbox_run --bench`).
+async fn buttons_vs_launcher(
+    server: &BenchServer,
+    client: &reqwest::Client,
+    sandbox_run: &std::path::Path,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(server.url("/api/v1/buttons"))
+        .header("x-api-key", &server.key)
+        .json(&json!({ "name": "echo", "command": "echo hi" }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "button: {}",
+        response.status()
+    );
+    let body: serde_json::Value = response.json().await?;
+    let id = body["data"]["id"].as_str().context("button id")?.to_owned();
+    let url = server.url(&format!("/api/v1/execute/{id}?wait=30"));
+    let started = Instant::now();
+    for _ in 0..runs {
+        let response = client
+            .post(&url)
+            .header("x-api-key", &server.key)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "execute: {}",
+            response.status()
+        );
+    }
+    let buttons = runs as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let out = tokio::process::Command::new(sandbox_run)
+        .args(["--bench", &runs.to_string(), "/bin/echo", "hi"])
+        .output()
+        .await
+        .context("sandbox_run")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "sandbox_run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let launcher = runs as f64 / started.elapsed().as_secs_f64();
+    println!("echo hi, {runs} runs one after another");
+    println!("  button, full stack    {buttons:8.1} runs/s");
+    println!("  sandbox_run --bench   {launcher:8.1} runs/s");
+    println!("buttons/launcher {:.2} (goal >= 0.70)", buttons / launcher);
     Ok(())
 }
 
