@@ -234,7 +234,8 @@ impl Sandbox {
     /// A slot released moments ago may still be pre-starting: rather than
     /// queue behind it, the run starts in the least recently used slot,
     /// which then stays warm for the template too (so a template used
-    /// back to back ends up warm in two slots, taken in turn).
+    /// back to back ends up warm in two slots, taken in turn). Runs with
+    /// no template prefer slots with nothing warm.
     fn take_slot(&self, template: Option<&str>) -> Result<Slot, SandboxError> {
         self.inner
             .free
@@ -246,9 +247,16 @@ impl Sandbox {
                 let settled = |slot: &Slot| slot.released.is_none_or(|t| t.elapsed() >= WARMING);
                 let ready = free.iter().position(|s| warm_for(s) && settled(s));
                 let warming = free.iter().position(warm_for);
-                match (ready, warming) {
-                    (Some(index), _) => free.remove(index),
-                    (None, Some(index)) if free.len() == 1 => free.remove(index),
+                // A run of no template (a shell command) would discard a
+                // warm interpreter: it takes a slot without one if any.
+                let cold = template
+                    .is_none()
+                    .then(|| free.iter().position(|s| s.warm.is_none()))
+                    .flatten();
+                match (ready, warming, cold) {
+                    (Some(index), _, _) => free.remove(index),
+                    (None, Some(index), _) if free.len() == 1 => free.remove(index),
+                    (None, _, Some(index)) => free.remove(index),
                     _ => free.pop_front(),
                 }
             })
