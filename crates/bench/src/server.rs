@@ -90,9 +90,19 @@ impl BenchServer {
     }
 
     pub async fn python(&self, client: &reqwest::Client, code: &str) -> anyhow::Result<Value> {
+        self.python_as(client, &self.key, code).await
+    }
+
+    /// `code` through the Python API as the holder of `key`.
+    pub async fn python_as(
+        &self,
+        client: &reqwest::Client,
+        key: &str,
+        code: &str,
+    ) -> anyhow::Result<Value> {
         let response = client
             .post(self.url("/v1/code/execute/python"))
-            .header("x-api-key", &self.key)
+            .header("x-api-key", key)
             .json(&json!({ "code": code }))
             .send()
             .await?;

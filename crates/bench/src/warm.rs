@@ -91,18 +91,10 @@ pub async fn warm(
         let client = &client;
         let keys = &keys;
         rate(jobs, clients, move |i| async move {
-            let response = client
-                .post(server.url("/v1/code/execute/python"))
-                .header("x-api-key", &keys[i % keys.len()])
-                .json(&json!({ "code": CODE }))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "status {}",
-                response.status()
-            );
-            Ok(())
+            server
+                .python_as(client, &keys[i % keys.len()], CODE)
+                .await
+                .map(drop)
         })
         .await?
     };

@@ -12,6 +12,7 @@ mod concurrency;
 mod make_api;
 mod multinode;
 mod network;
+mod package_disk;
 mod packages;
 mod python_api;
 mod restart;
