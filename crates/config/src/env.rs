@@ -57,6 +57,8 @@ pub struct Overrides {
     pub sandbox_file_size_mb: Option<u32>,
     /// `RUNBOX_SANDBOX_OPEN_FILES`.
     pub sandbox_open_files: Option<u32>,
+    /// `RUNBOX_SANDBOX_IDLE_SECS`.
+    pub sandbox_idle_secs: Option<u32>,
     /// `RUNBOX_SANDBOX_UID_BASE`.
     pub sandbox_uid_base: Option<u32>,
     /// `RUNBOX_SANDBOX_PYTHON`.
@@ -139,6 +141,7 @@ impl Overrides {
             sandbox_file_size_mb: self.sandbox_file_size_mb.or(lower.sandbox_file_size_mb),
             sandbox_open_files: self.sandbox_open_files.or(lower.sandbox_open_files),
             sandbox_uid_base: self.sandbox_uid_base.or(lower.sandbox_uid_base),
+            sandbox_idle_secs: self.sandbox_idle_secs.or(lower.sandbox_idle_secs),
             sandbox_python: self.sandbox_python.or(lower.sandbox_python),
             shutdown_grace_secs: self.shutdown_grace_secs.or(lower.shutdown_grace_secs),
             lease_secs: self.lease_secs.or(lower.lease_secs),
@@ -179,6 +182,7 @@ impl Reader {
             vars::SANDBOX_FILE_SIZE_MB => set(&mut o.sandbox_file_size_mb, number(value)),
             vars::SANDBOX_OPEN_FILES => set(&mut o.sandbox_open_files, number(value)),
             vars::SANDBOX_UID_BASE => set(&mut o.sandbox_uid_base, number(value)),
+            vars::SANDBOX_IDLE_SECS => set(&mut o.sandbox_idle_secs, number(value)),
             vars::SANDBOX_PYTHON => set(&mut o.sandbox_python, Ok(PathBuf::from(value))),
             vars::SHUTDOWN_GRACE_SECS => set(&mut o.shutdown_grace_secs, number(value)),
             vars::LEASE_SECS => set(&mut o.lease_secs, number(value)),

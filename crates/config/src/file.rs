@@ -142,6 +142,7 @@ pub(crate) struct SandboxFile {
     pub open_files: Option<Spanned<i64>>,
     pub uid_base: Option<Spanned<i64>>,
     pub python: Option<Spanned<String>>,
+    pub idle_secs: Option<Spanned<i64>>,
 }
 
 /// `[scenarios]`.

@@ -176,6 +176,10 @@ pub struct SandboxSettings {
     /// The interpreter Python code runs with, as seen inside the sandbox
     /// (the host's read-only `/usr`). Absolute.
     pub python: PathBuf,
+    /// A sandbox slot unused this long stops its launcher and warm
+    /// interpreter, except the most recently used (one per CPU), so an idle
+    /// server holds little memory.
+    pub idle_secs: u32,
 }
 
 impl Default for SandboxSettings {
@@ -188,6 +192,7 @@ impl Default for SandboxSettings {
             open_files: 256,
             uid_base: 1_000_000,
             python: PathBuf::from("/usr/bin/python3"),
+            idle_secs: 30,
         }
     }
 }

@@ -418,6 +418,12 @@ fn resolve_sandbox(
             d.uid_base,
         ),
         python: resolve_python(check, o, s, d.python),
+        idle_secs: check.number_u32(
+            bound("sandbox.idle_secs", vars::SANDBOX_IDLE_SECS, 1, 86_400),
+            o.sandbox_idle_secs,
+            s.idle_secs.as_ref(),
+            d.idle_secs,
+        ),
     }
 }
 

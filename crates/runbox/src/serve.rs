@@ -257,6 +257,10 @@ fn sandbox_config(settings: &Settings) -> anyhow::Result<SandboxConfig> {
         default_limits: sandbox_limits(settings),
         output_limit: usize::try_from(settings.limits.output_limit).unwrap_or(usize::MAX),
         kill_grace: Duration::from_secs(2),
+        idle: runbox_sandbox::IdlePolicy {
+            after: Duration::from_secs(settings.sandbox.idle_secs.into()),
+            ..runbox_sandbox::IdlePolicy::default()
+        },
     })
 }
 

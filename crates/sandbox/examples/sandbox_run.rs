@@ -55,6 +55,7 @@ async fn drive(mut args: Vec<String>) {
         default_limits: Limits::default(),
         output_limit: 1 << 20,
         kill_grace: Duration::from_secs(2),
+        idle: runbox_sandbox::IdlePolicy::default(),
     });
     let spec = RunSpec {
         argv: args,

@@ -34,7 +34,7 @@ mod spec;
 
 pub use capture::Captured;
 pub use error::SandboxError;
-pub use pool::{OutputSink, ProxyService, RunControl, Sandbox, SandboxConfig};
+pub use pool::{IdlePolicy, OutputSink, ProxyService, RunControl, Sandbox, SandboxConfig};
 pub use spec::{
     proxy_env, Bind, ExitStatus, Limits, RunOutcome, RunSpec, RunUser, SandboxFile, CONTROL_FD,
     PROXY_ADDR,

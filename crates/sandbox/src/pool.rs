@@ -21,6 +21,9 @@ use crate::protocol::{recv, send, FromLauncher, FsPlan, LauncherSetup, ToLaunche
 use crate::run_io::{spawn_capture, spec_memfd, RunPipes};
 use crate::{cgroup, Limits, RunOutcome, RunSpec, SandboxError};
 
+mod idle;
+pub use idle::IdlePolicy;
+
 /// Receives live output as it is read: `(is_stderr, bytes)`.
 pub type OutputSink = Arc<dyn Fn(bool, &[u8]) + Send + Sync>;
 
@@ -65,6 +68,8 @@ pub struct SandboxConfig {
     pub output_limit: usize,
     /// Between TERM and KILL on timeout or cancel.
     pub kill_grace: Duration,
+    /// Which slots stay warm while the pool is idle.
+    pub idle: IdlePolicy,
 }
 
 impl SandboxConfig {
@@ -116,6 +121,8 @@ struct Slot {
     /// When its last run ended: the launcher pre-starts the next program
     /// then, so for a moment the slot is free but still busy warming.
     released: Option<std::time::Instant>,
+    /// When it was last handed out or put back (idle trimming).
+    used: Instant,
 }
 
 /// How long a launcher takes, at most and usually far less, to pre-start
@@ -123,7 +130,7 @@ struct Slot {
 const WARMING: Duration = Duration::from_millis(25);
 
 struct Launcher {
-    _process: tokio::process::Child,
+    process: tokio::process::Child,
     sock: AsyncFd<OwnedFd>,
 }
 
@@ -139,6 +146,7 @@ impl Sandbox {
                 launcher: None,
                 warm: None,
                 released: None,
+                used: Instant::now(),
             })
             .collect();
         let inner = Inner {
@@ -148,9 +156,9 @@ impl Sandbox {
             report: Mutex::new(None),
             config,
         };
-        Self {
-            inner: Arc::new(inner),
-        }
+        let inner = Arc::new(inner);
+        idle::spawn_trimmer(Arc::downgrade(&inner), inner.config.idle.clone());
+        Self { inner }
     }
 
     /// What the first launcher reported (None until one has started).
@@ -217,8 +225,8 @@ impl Sandbox {
         let mut processes = Vec::new();
         for slot in slots {
             if let Some(mut launcher) = slot.launcher {
-                let _ = launcher._process.start_kill();
-                processes.push(launcher._process);
+                let _ = launcher.process.start_kill();
+                processes.push(launcher.process);
             }
         }
         for mut process in processes {
@@ -263,7 +271,8 @@ impl Sandbox {
             .ok_or_else(|| SandboxError::Launcher("no free slot despite a permit".to_owned()))
     }
 
-    fn put_slot(&self, slot: Slot) {
+    fn put_slot(&self, mut slot: Slot) {
+        slot.used = Instant::now();
         if let Ok(mut free) = self.inner.free.lock() {
             free.push_back(slot);
         }
@@ -312,10 +321,7 @@ impl Inner {
         // SAFETY: `ours` is an open OwnedFd that the AsyncFd owns (and
         // never swaps) until it is dropped.
         let sock = unsafe { AsyncFd::register(ours) }.map_err(|e| SandboxError::Io(e.into()))?;
-        let launcher = Launcher {
-            _process: process,
-            sock,
-        };
+        let launcher = Launcher { process, sock };
         let setup = LauncherSetup {
             slot: index,
             outer_root_id: self.config.uid_base + 2 * index,
@@ -537,6 +543,19 @@ impl ProxyRun {
 }
 
 impl Launcher {
+    /// Closes the control socket, which ends the launcher (and with it its
+    /// sandbox), and reaps it; killed if it has not gone within a second.
+    async fn stop(self) {
+        let Launcher { mut process, sock } = self;
+        drop(sock);
+        if tokio::time::timeout(Duration::from_secs(1), process.wait())
+            .await
+            .is_err()
+        {
+            let _ = process.kill().await;
+        }
+    }
+
     async fn send(&self, msg: &ToLauncher, fds: &[RawFd]) -> Result<(), SandboxError> {
         loop {
             let mut guard = self.sock.writable().await?;

@@ -473,6 +473,13 @@ def zygote():
         except ImportError:
             pass
     _call(_libc()[1].prctl, _PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # The preloaded objects move to the collector's permanent generation,
+    # so a child's collections never walk (and so copy) the pages the
+    # zygote shares with every run.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     while True:
         try:
             fds = _receive_fds(control)

@@ -5,6 +5,7 @@
 //! the runs it serves.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -107,10 +108,17 @@ async fn nothing_of_a_run_reaches_the_next(backend: Backend<'_>) {
 
 /// The zygote's pid, among the server's descendants.
 fn zygote_of(server: &Server) -> Option<u32> {
+    zygotes_of(server).first().copied()
+}
+
+/// Every zygote among the server's descendants.
+fn zygotes_of(server: &Server) -> Vec<u32> {
     let mut family = vec![server.pid()];
-    let mut found = None;
-    let entries: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
-        .ok()?
+    let mut found = Vec::new();
+    let Ok(proc) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    let entries: Vec<(u32, u32, String)> = proc
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
@@ -133,7 +141,7 @@ fn zygote_of(server: &Server) -> Option<u32> {
             if *ppid == parent {
                 family.push(*pid);
                 if cmdline.contains("--zygote") {
-                    found = Some(*pid);
+                    found.push(*pid);
                 }
             }
         }
@@ -182,7 +190,53 @@ async fn the_zygote_is_out_of_a_runs_reach_and_replaced_when_killed(backend: Bac
     assert_ne!(replaced, zygote);
 }
 
+/// After a burst every slot holds a zygote; once idle, only one per CPU
+/// stays, and the next burst is served again.
+async fn idle_slots_give_back_their_zygotes(backend: Backend<'_>) {
+    let server = Server::start_with(
+        backend
+            .options()
+            .env("RUNBOX_WORKERS", "4")
+            .env("RUNBOX_MAX_CONCURRENT_PER_USER", "8")
+            .env("RUNBOX_SANDBOX_IDLE_SECS", "1"),
+    );
+    let key = user_key(&server, "alice").await;
+    let burst = || async {
+        let runs = (0..8).map(|i| {
+            let (server, key) = (&server, key.clone());
+            async move {
+                let code = format!("import time\ntime.sleep(0.3)\nreturn {i}");
+                let (status, body) = post_as(
+                    server,
+                    &key,
+                    "/v1/code/execute/python",
+                    json!({ "code": code }),
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(body["response"]["result"], json!(i), "{body}");
+            }
+        });
+        futures::future::join_all(runs).await;
+    };
+    burst().await;
+    let busy = zygotes_of(&server).len();
+    assert_eq!(busy, 4, "every slot keeps a zygote right after the burst");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while zygotes_of(&server).len() > cores.min(4) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let idle = zygotes_of(&server).len();
+    assert!(
+        idle <= cores.min(4) && idle >= 1,
+        "{idle} zygotes left idle, {cores} CPUs"
+    );
+    burst().await;
+}
+
 crate::on_both_backends!(
     nothing_of_a_run_reaches_the_next,
     the_zygote_is_out_of_a_runs_reach_and_replaced_when_killed,
+    idle_slots_give_back_their_zygotes,
 );
