@@ -165,6 +165,7 @@ test('create, run with live output, history, rename and delete a button', async 
   assert.equal(await runPanel(page).locator('.output').textContent(), 'start\nend\n');
   assert.equal(await runBadge(page, 'completed').textContent(), 'completed');
   assert.equal(await exitCode(page).textContent(), '0');
+  assert.match(await runPanel(page).locator('dd[data-field="memory"]').textContent(), /^\d+(\.\d+)? (kB|MB)$/, 'the run panel shows the measured memory');
   assert.match(await runPanel(page).locator('dd[data-field="duration"]').textContent(), /^\d+(\.\d+)? (ms|s)$/);
   assert.ok(!(await runPanel(page).getByRole('button', { name: 'Cancel' }).isVisible()), 'no Cancel once finished');
   assert.ok(finishedAfter >= 1000, `finished after ${finishedAfter} ms`);

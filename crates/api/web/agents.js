@@ -5,8 +5,8 @@
 
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, formatMillis, formatBytes, parseTime, parseEnv, formatEnv,
-  parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES,
+  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv,
+  parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -51,9 +51,6 @@ const path = {
     return `/executions?${query}`;
   },
 };
-
-/** A resource figure the sandbox took (a positive number). */
-const measured = (value) => typeof value === 'number' && Number.isFinite(value) && value > 0;
 
 /** The run reply says QUEUED for what everything else calls PENDING. */
 const statusOf = (word) => (word === 'QUEUED' ? 'PENDING' : word || 'PENDING');
@@ -623,11 +620,7 @@ class AgentsView {
       ['Priority', data.priority ?? '—', 'priority'],
       ['Started', data.started_at ? formatTime(data.started_at) : '—', 'started'],
       ['Duration', this.durationText(run), 'duration'],
-      // What the sandbox measured; a figure it did not take is left out.
-      ...(measured(used?.cpu_ms) ? [['CPU', formatMillis(used.cpu_ms), 'cpu']] : []),
-      ...(measured(used?.memory_peak_bytes) ? [['Memory', formatBytes(used.memory_peak_bytes), 'memory']] : []),
-      ...(measured(used?.net_rx_bytes) || measured(used?.net_tx_bytes)
-        ? [['Network', `${formatBytes(used.net_rx_bytes)} in, ${formatBytes(used.net_tx_bytes)} out`, 'network']] : []),
+      ...resourceItems(used),
     ].map(([label, value, field]) => h('div', { class: 'meta-item' },
       h('dt', { text: label }),
       h('dd', { dataset: { field }, text: value })))

@@ -4,7 +4,7 @@
 
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES,
+  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -417,6 +417,7 @@ class ButtonsView {
     items.push(['Duration', this.durationText(run), 'duration']);
     items.push(['Started', data.started_at ? formatTime(data.started_at) : '—', 'started']);
     if (data.truncated) items.push(['Output', 'truncated at 1 MiB', 'truncated']);
+    items.push(...resourceItems(data.resources));
     this.runMeta.hidden = false;
     replaceChildren(this.runMeta, items.map(([label, value, field]) =>
       h('div', { class: ['meta-item', field === 'truncated' ? 'meta-warn' : ''] },

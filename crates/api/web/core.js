@@ -338,6 +338,22 @@ export function formatTime(iso) {
     : date.toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
+const measuredFigure = (value) => typeof value === 'number' && Number.isFinite(value) && value > 0;
+
+/**
+ * What the sandbox measured of a run (its `resources`), as
+ * `[label, value, field]` rows; a figure it did not take is left out.
+ */
+export function resourceItems(used) {
+  if (!used) return [];
+  return [
+    ...(measuredFigure(used.cpu_ms) ? [['CPU', formatMillis(used.cpu_ms), 'cpu']] : []),
+    ...(measuredFigure(used.memory_peak_bytes) ? [['Memory', formatBytes(used.memory_peak_bytes), 'memory']] : []),
+    ...(measuredFigure(used.net_rx_bytes) || measuredFigure(used.net_tx_bytes)
+      ? [['Network', `${formatBytes(used.net_rx_bytes)} in, ${formatBytes(used.net_tx_bytes)} out`, 'network']] : []),
+  ];
+}
+
 /** "512 B", "1.5 kB", "2.31 MB". */
 export function formatBytes(value) {
   const n = typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : 0;

@@ -7,7 +7,7 @@
 
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren,
-  formatTime, formatFullTime, formatMillis, formatBytes, parseTime, SCENARIO_FINAL_STATUSES,
+  formatTime, formatFullTime, formatMillis, formatBytes, parseTime, SCENARIO_FINAL_STATUSES, resourceItems,
 } from './core.js';
 
 const PAGE_SIZE = 10;
@@ -1143,6 +1143,9 @@ class ScenariosView {
           `bundle ${m.bundle ?? 1}`))),
     h('div', { class: 'module-body' },
       m.error ? block('Error', String(m.error), 'error-log') : null,
+      m.resources ? h('dl', { class: 'meta module-resources', dataset: { field: 'resources' } },
+        resourceItems(m.resources).map(([label, value, field]) => h('div', { class: 'meta-item' },
+          h('dt', { text: label }), h('dd', { dataset: { field }, text: value })))) : null,
       block('Input', pretty(m.input ?? null)),
       block('Output', pretty(m.output ?? null))));
     return h('li', {

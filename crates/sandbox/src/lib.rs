@@ -36,7 +36,8 @@ pub use capture::Captured;
 pub use error::SandboxError;
 pub use pool::{IdlePolicy, OutputSink, ProxyService, RunControl, Sandbox, SandboxConfig};
 pub use spec::{
-    proxy_env, Bind, ExitStatus, Limits, RunOutcome, RunSpec, RunUser, SandboxFile, CONTROL_FD,
+    proxy_env, Bind, ExitStatus, Limits, RunOutcome, RunSpec, RunUser, SandboxFile, Usage,
+    CONTROL_FD,
     PROXY_ADDR,
 };
 

@@ -434,6 +434,7 @@ impl Inner {
             FromLauncher::Finished {
                 status: Some(status),
                 oom_killed,
+                usage,
                 ..
             } => Ok(RunOutcome {
                 status,
@@ -444,6 +445,7 @@ impl Inner {
                 canceled: ended.reason == Some(KillReason::Cancel),
                 oom_killed,
                 wall_time: started.elapsed(),
+                usage,
             }),
             other => Err(SandboxError::Launcher(format!(
                 "unexpected reply {other:?}"

@@ -75,6 +75,8 @@ pub enum FromLauncher {
         status: Option<ExitStatus>,
         setup_error: Option<String>,
         oom_killed: bool,
+        #[serde(default)]
+        usage: crate::Usage,
     },
 }
 

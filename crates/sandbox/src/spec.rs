@@ -169,6 +169,39 @@ impl Bind {
     }
 }
 
+/// What a run's processes consumed, from the rusage of the process that
+/// waited for them (figures a host could not give are `None`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// User and system CPU time of the program and every process it
+    /// started that was reaped.
+    pub cpu_ms: Option<u64>,
+    /// The largest resident set of any one of those processes.
+    pub memory_peak_bytes: Option<u64>,
+}
+
+impl Usage {
+    /// From `RUSAGE_CHILDREN` figures: CPU milliseconds and `ru_maxrss`
+    /// (KiB on Linux).
+    pub(crate) fn from_rusage(cpu_ms: u64, maxrss_kib: u64) -> Self {
+        Usage {
+            cpu_ms: Some(cpu_ms),
+            memory_peak_bytes: Some(maxrss_kib.saturating_mul(1024)),
+        }
+    }
+
+    /// `" CPU_MS MAXRSS_KIB"` after a status word, as init and the
+    /// zygote write them; absent or unreadable figures are `None`.
+    pub(crate) fn parse_figures<'a>(mut words: impl Iterator<Item = &'a str>) -> Self {
+        let cpu = words.next().and_then(|w| w.parse().ok());
+        let rss = words.next().and_then(|w| w.parse().ok());
+        match (cpu, rss) {
+            (Some(cpu), Some(rss)) => Usage::from_rusage(cpu, rss),
+            _ => Usage::default(),
+        }
+    }
+}
+
 /// How the program ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExitStatus {
@@ -203,4 +236,5 @@ pub struct RunOutcome {
     /// The memory cgroup killed the program for exceeding its limit.
     pub oom_killed: bool,
     pub wall_time: Duration,
+    pub usage: Usage,
 }

@@ -50,6 +50,9 @@ pub struct ModuleRun {
     pub error: Option<String>,
     /// 1-based: the how-many-th bundle this module processed in the run.
     pub bundle: u64,
+    /// What the module's sandbox run used (modules that run code only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<runbox_domain::Resources>,
 }
 
 /// Why a run ended in `error`.

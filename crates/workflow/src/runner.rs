@@ -171,6 +171,7 @@ impl PythonStep for SandboxPython {
             error,
             timed_out: run.timed_out,
             canceled: run.canceled,
+            resources: Some(outcome.resources),
         })
     }
 }

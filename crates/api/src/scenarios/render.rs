@@ -201,6 +201,9 @@ pub fn details(execution: &Execution) -> Value {
                     if let Some(error) = &m.error {
                         module["error"] = json!(error);
                     }
+                    if let Some(resources) = &m.resources {
+                        module["resources"] = crate::resources::render(resources);
+                    }
                     module
                 })
                 .collect()

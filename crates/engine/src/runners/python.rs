@@ -297,13 +297,13 @@ pub async fn run_snippet(
     })
 }
 
-/// The resources runbox measured of a run: wall time, and the bytes of its
-/// proxy when it had one.
+/// The resources runbox measured of a run: CPU and peak memory from the
+/// sandbox, wall time, and the bytes of its proxy when it had one.
 pub fn measured(run: &RunOutcome, network: Option<&Counters>) -> Resources {
     let usage = network.map(Counters::usage).unwrap_or_default();
     Resources {
-        cpu_ms: None,
-        memory_peak_bytes: None,
+        cpu_ms: run.usage.cpu_ms,
+        memory_peak_bytes: run.usage.memory_peak_bytes,
         wall_ms: u64::try_from(run.wall_time.as_millis()).unwrap_or(u64::MAX),
         net_rx_bytes: usage.rx_bytes,
         net_tx_bytes: usage.tx_bytes,

@@ -404,15 +404,19 @@ def _isolate_child():
 
 
 def _wait(pid):
+    """The run's end as the launcher reads it: `exit N` or `signal N`, then
+    its CPU milliseconds and peak RSS in KiB."""
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
+            _, status, usage = os.wait4(pid, 0)
             break
         except InterruptedError:
             continue
+    cpu_ms = int((usage.ru_utime + usage.ru_stime) * 1000)
+    figures = b" %d %d" % (cpu_ms, usage.ru_maxrss)
     if os.WIFSIGNALED(status):
-        return b"signal %d" % os.WTERMSIG(status)
-    return b"exit %d" % os.WEXITSTATUS(status)
+        return b"signal %d" % os.WTERMSIG(status) + figures
+    return b"exit %d" % os.WEXITSTATUS(status) + figures
 
 
 def _empty(top):

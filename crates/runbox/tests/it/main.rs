@@ -15,6 +15,7 @@ mod network;
 mod package_disk;
 mod packages;
 mod python_api;
+mod resources;
 mod restart;
 mod sandbox;
 mod scenario_runs;

@@ -11,44 +11,47 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult, Gid, Pid, Uid};
 
 use super::{mounts, target, ChildContext};
-use crate::ExitStatus;
+use crate::{ExitStatus, Usage};
 
 /// What init tells the launcher, one line on the status pipe.
 pub(crate) enum Report {
-    Ended(ExitStatus),
+    Ended(ExitStatus, Usage),
     SetupFailed(String),
 }
 
 impl Report {
     pub fn encode(&self) -> String {
+        let figures = |usage: &Usage| match (usage.cpu_ms, usage.memory_peak_bytes) {
+            (Some(cpu), Some(peak)) => format!(" {cpu} {}", peak / 1024),
+            _ => String::new(),
+        };
         match self {
-            Report::Ended(ExitStatus::Exited(code)) => format!("E{code}"),
-            Report::Ended(ExitStatus::Signaled(sig)) => format!("S{sig}"),
+            Report::Ended(ExitStatus::Exited(code), usage) => format!("E{code}{}", figures(usage)),
+            Report::Ended(ExitStatus::Signaled(sig), usage) => format!("S{sig}{}", figures(usage)),
             Report::SetupFailed(msg) => format!("X{msg}"),
         }
     }
 
     pub fn decode(text: &str) -> Option<Report> {
         let (kind, rest) = text.split_at_checked(1)?;
-        match kind {
-            "E" => rest
-                .parse()
-                .ok()
-                .map(|c| Report::Ended(ExitStatus::Exited(c))),
-            "S" => rest
-                .parse()
-                .ok()
-                .map(|s| Report::Ended(ExitStatus::Signaled(s))),
-            "X" => Some(Report::SetupFailed(rest.to_owned())),
-            _ => None,
+        if kind == "X" {
+            return Some(Report::SetupFailed(rest.to_owned()));
         }
+        let mut words = rest.split_whitespace();
+        let number = words.next()?.parse().ok()?;
+        let status = match kind {
+            "E" => ExitStatus::Exited(number),
+            "S" => ExitStatus::Signaled(number),
+            _ => return None,
+        };
+        Some(Report::Ended(status, Usage::parse_figures(words)))
     }
 }
 
 /// The clone entry point. Never returns to the launcher's code.
 pub(crate) fn main(ctx: &ChildContext<'_>) -> isize {
     let report = match run(ctx) {
-        Ok(status) => Report::Ended(status),
+        Ok(status) => Report::Ended(status, children_usage()),
         // Short enough for one atomic pipe write (see launcher::supervise).
         Err(msg) => Report::SetupFailed(msg.chars().take(2000).collect()),
     };
@@ -163,6 +166,24 @@ fn read_all(fd: &OwnedFd) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What every process init reaped used (the target, and the orphans of
+/// the run that it reaped along the way).
+fn children_usage() -> Usage {
+    match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN) {
+        Ok(usage) => {
+            let ms = |t: nix::sys::time::TimeVal| {
+                u64::try_from(t.tv_sec()).unwrap_or(0) * 1000
+                    + u64::try_from(t.tv_usec()).unwrap_or(0) / 1000
+            };
+            Usage::from_rusage(
+                ms(usage.user_time()) + ms(usage.system_time()),
+                u64::try_from(usage.max_rss()).unwrap_or(0),
+            )
+        }
+        Err(_) => Usage::default(),
+    }
 }
 
 /// Reaps every child until the target ends, then kills what is left.

@@ -201,6 +201,7 @@ fn finished_with_error(error: String) -> FromLauncher {
         status: None,
         setup_error: Some(error),
         oom_killed: false,
+        usage: crate::Usage::default(),
     }
 }
 
@@ -284,13 +285,15 @@ fn run_one(
     drop(proxy_listener);
     let ending = supervise::until_end(sock, pid, &started.status_read, zygote)?;
     let oom_killed = slot.cgroups.oom_kills() > oom_before;
-    if let (supervise::Ending::Served(status), Running::Zygote(warm)) = (&ending, running) {
+    if let (supervise::Ending::Served(status, usage), Running::Zygote(warm)) = (&ending, running)
+    {
         // The zygote stays for the slot's next run: nothing to pre-start.
         slot.warm = Some(warm);
         let finished = FromLauncher::Finished {
             status: Some(*status),
             setup_error: None,
             oom_killed,
+            usage: *usage,
         };
         return Ok((finished, None));
     }
@@ -298,21 +301,27 @@ fn run_one(
         supervise::Ending::Reported(report) => {
             slot.exiting = Some(pid);
             match report {
-                Report::Ended(status) => FromLauncher::Finished {
+                Report::Ended(status, usage) => FromLauncher::Finished {
                     status: Some(status),
                     setup_error: None,
                     oom_killed,
+                    usage,
                 },
                 Report::SetupFailed(error) => finished_with_error(error),
             }
         }
-        supervise::Ending::Exited(status) | supervise::Ending::Served(status) => {
-            FromLauncher::Finished {
-                status: Some(status),
-                setup_error: None,
-                oom_killed,
-            }
-        }
+        supervise::Ending::Exited(status) => FromLauncher::Finished {
+            status: Some(status),
+            setup_error: None,
+            oom_killed,
+            usage: crate::Usage::default(),
+        },
+        supervise::Ending::Served(status, usage) => FromLauncher::Finished {
+            status: Some(status),
+            setup_error: None,
+            oom_killed,
+            usage,
+        },
     };
     let template = spec.payload.is_some().then_some(spec);
     Ok((finished, template))

@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 
 use crate::child::init::Report;
 use crate::protocol::{recv, ToLauncher};
-use crate::ExitStatus;
+use crate::{ExitStatus, Usage};
 
 /// How a run ended, as the launcher learnt it.
 pub(super) enum Ending {
@@ -28,7 +28,7 @@ pub(super) enum Ending {
     Exited(ExitStatus),
     /// A zygote reported its run's end on its control socket; the sandbox
     /// lives on for the next run.
-    Served(ExitStatus),
+    Served(ExitStatus, Usage),
 }
 
 /// Waits for the run in init `pid`'s sandbox to end. `zygote`: the control
@@ -78,8 +78,8 @@ pub(super) fn until_end(
         let report_ready = report_open && fds[2].revents().is_some_and(|r| !r.is_empty());
         let zygote_ready = zygote.is_some() && fds[3].revents().is_some_and(|r| !r.is_empty());
         if zygote_ready && !report_ready && !child_ready {
-            if let Some(status) = zygote.and_then(read_zygote_report) {
-                return Ok(Ending::Served(status));
+            if let Some((status, usage)) = zygote.and_then(read_zygote_report) {
+                return Ok(Ending::Served(status, usage));
             }
             // It closed the socket (it ended, or never started: an exec
             // that failed) or said nothing we know: init's report or exit
@@ -130,8 +130,9 @@ pub(super) fn wait_exit(pid: Pid) -> ExitStatus {
     }
 }
 
-/// A zygote's `exit N` or `signal N`, one datagram.
-fn read_zygote_report(control: &OwnedFd) -> Option<ExitStatus> {
+/// A zygote's `exit N` or `signal N`, then the run's CPU milliseconds and
+/// peak RSS in KiB, one datagram.
+fn read_zygote_report(control: &OwnedFd) -> Option<(ExitStatus, Usage)> {
     let mut buf = [0u8; 64];
     let n = loop {
         match nix::sys::socket::recv(control.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
@@ -141,13 +142,15 @@ fn read_zygote_report(control: &OwnedFd) -> Option<ExitStatus> {
         }
     };
     let text = std::str::from_utf8(&buf[..n]).ok()?;
-    let (word, number) = text.trim().split_once(' ')?;
-    let number: i32 = number.parse().ok()?;
-    match word {
-        "exit" => Some(ExitStatus::Exited(number)),
-        "signal" => Some(ExitStatus::Signaled(number)),
-        _ => None,
-    }
+    let mut words = text.split_whitespace();
+    let word = words.next()?;
+    let number: i32 = words.next()?.parse().ok()?;
+    let status = match word {
+        "exit" => ExitStatus::Exited(number),
+        "signal" => ExitStatus::Signaled(number),
+        _ => return None,
+    };
+    Some((status, Usage::parse_figures(words)))
 }
 
 fn read_report_once(fd: &OwnedFd) -> Option<Report> {

@@ -47,4 +47,6 @@ pub struct PythonRun {
     pub error: Option<String>,
     pub timed_out: bool,
     pub canceled: bool,
+    /// What the run used, as the sandbox measured it.
+    pub resources: Option<runbox_domain::Resources>,
 }

@@ -30,6 +30,7 @@ struct Failed {
     error: String,
     started: Instant,
     bundle_no: u64,
+    resources: Option<runbox_domain::Resources>,
 }
 
 /// Counts a module's input or output against the run's data budget: a
@@ -80,10 +81,11 @@ pub(crate) async fn run_step(
     }
     let bundle_no = st.next_bundle(module.id);
     let started = Instant::now();
+    let measured = std::sync::Mutex::new(None);
     let (input, result) = match evaluate(&module.mapper_or_empty(), scope(env, bundle)) {
         Ok(input) => match charge(st, &input) {
             Ok(()) => {
-                let result = guarded(env, module, kind, &input).await;
+                let result = guarded(env, module, kind, &input, &measured).await;
                 let result = result.and_then(|outputs| {
                     outputs
                         .iter()
@@ -96,6 +98,7 @@ pub(crate) async fn run_step(
         },
         Err(error) => (Value::Null, Err(Failure::Module(error.to_string()))),
     };
+    let resources = measured.lock().ok().and_then(|m| *m);
     let record = |st: &mut State, status, output, error| {
         st.record(ModuleRun {
             id: module.id,
@@ -107,6 +110,7 @@ pub(crate) async fn run_step(
             output,
             error,
             bundle: bundle_no,
+            resources,
         })
     };
     if kind.costs_operation() && !matches!(result, Err(Failure::Stopped | Failure::Timeout)) {
@@ -151,6 +155,7 @@ pub(crate) async fn run_step(
                 error,
                 started,
                 bundle_no,
+                resources,
             };
             on_error(env, st, module, kind, bundle, failed).await
         }
@@ -180,6 +185,7 @@ async fn guarded(
     module: &Module,
     kind: ModuleKind,
     input: &Value,
+    measured: &modules::Measured,
 ) -> Result<Vec<Value>, Failure> {
     let cancel = env.cancel.child_token();
     let work = modules::run(modules::Call {
@@ -188,6 +194,7 @@ async fn guarded(
         kind,
         input,
         cancel: cancel.clone(),
+        measured,
     });
     tokio::pin!(work);
     let outcome = tokio::select! {
@@ -240,6 +247,7 @@ async fn on_error(
         output: Value::Null,
         error: Some(failed.error.clone()),
         bundle: failed.bundle_no,
+        resources: failed.resources,
     });
     let Failed {
         at: here, error, ..

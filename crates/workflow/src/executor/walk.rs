@@ -188,6 +188,7 @@ fn aggregate(
         output: output.clone(),
         error: None,
         bundle: bundle_no,
+        resources: None,
     });
     st.completed.push(CompletedStep {
         path: entered.path.to_string(),
@@ -209,5 +210,6 @@ fn router_record(st: &mut State, router: &Module) {
         output: Value::Null,
         error: None,
         bundle,
+        resources: None,
     });
 }

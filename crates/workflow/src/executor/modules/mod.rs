@@ -19,7 +19,12 @@ pub(crate) struct Call<'a> {
     pub input: &'a Value,
     /// Fires when the run is stopped or its deadline passes.
     pub cancel: CancellationToken,
+    /// Where a module that runs code leaves its sandbox run's resources.
+    pub measured: &'a Measured,
 }
+
+/// A module's measured resources, filled in while it runs.
+pub(crate) type Measured = std::sync::Mutex<Option<runbox_domain::Resources>>;
 
 /// Runs the module. Python steps wind down on the cancel token themselves
 /// (the sandbox kills the run); every other module is simply dropped.

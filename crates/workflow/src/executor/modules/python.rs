@@ -34,6 +34,9 @@ pub(super) async fn execute(call: &Call<'_>) -> Result<Vec<Value>, String> {
             cancel: call.cancel.clone(),
         })
         .await?;
+    if let Ok(mut measured) = call.measured.lock() {
+        *measured = run.resources;
+    }
     if run.timed_out {
         return Err("the code step timed out".to_owned());
     }
