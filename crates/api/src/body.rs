@@ -52,8 +52,8 @@ pub async fn read_json(state: &AppState, body: Body) -> Result<Value, BodyError>
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let value =
+        crate::strict_json::parse(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
     if json_depth(&value) > MAX_JSON_DEPTH {
         return Err(BodyError::Malformed(format!(
             "the JSON nests deeper than {MAX_JSON_DEPTH} levels"

@@ -27,6 +27,7 @@ mod resources;
 pub mod scenarios;
 mod sse;
 mod state;
+mod strict_json;
 mod time;
 pub mod web;
 

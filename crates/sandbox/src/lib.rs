@@ -37,8 +37,7 @@ pub use error::SandboxError;
 pub use pool::{IdlePolicy, OutputSink, ProxyService, RunControl, Sandbox, SandboxConfig};
 pub use spec::{
     proxy_env, Bind, ExitStatus, Limits, RunOutcome, RunSpec, RunUser, SandboxFile, Usage,
-    CONTROL_FD,
-    PROXY_ADDR,
+    CONTROL_FD, PROXY_ADDR,
 };
 
 /// The inside user id of sandboxed programs (mapped to an unprivileged

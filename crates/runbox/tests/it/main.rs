@@ -9,6 +9,7 @@ mod auth;
 mod buttons;
 mod cli;
 mod concurrency;
+mod duplicate_keys;
 mod make_api;
 mod multinode;
 mod network;

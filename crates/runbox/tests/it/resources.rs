@@ -14,8 +14,14 @@ const HOG: &str = "import time\nblock = bytearray(50 * 1024 * 1024)\nfor i in ra
 
 fn assert_measured(resources: &Value, what: &str) {
     let peak = resources["memory_peak_bytes"].as_u64().unwrap_or(0);
-    assert!(peak >= 50 * MIB, "{what}: memory_peak_bytes {peak}: {resources}");
-    assert!(peak < 200 * MIB, "{what}: memory_peak_bytes {peak}: {resources}");
+    assert!(
+        peak >= 50 * MIB,
+        "{what}: memory_peak_bytes {peak}: {resources}"
+    );
+    assert!(
+        peak < 200 * MIB,
+        "{what}: memory_peak_bytes {peak}: {resources}"
+    );
     let cpu = resources["cpu_ms"].as_u64().unwrap_or(0);
     assert!(cpu >= 40, "{what}: cpu_ms {cpu}: {resources}");
     let wall = resources["wall_ms"].as_u64().unwrap_or(0);
@@ -50,7 +56,9 @@ async fn every_dialect_reports_what_a_run_used(backend: Backend<'_>) {
 
     let code = format!(
         "def run(input):\n{}    return {{'held': True}}\n",
-        HOG.lines().map(|l| format!("    {l}\n")).collect::<String>()
+        HOG.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
     );
     let (status, created) = post(
         &server,
@@ -70,7 +78,10 @@ async fn every_dialect_reports_what_a_run_used(backend: Backend<'_>) {
     let id = scenario(&server, blueprint, json!({})).await;
     let (status, body) = run(&server, id, json!({}), true).await;
     assert_eq!(status, 200, "{body}");
-    let eid = body["executionId"].as_str().expect("executionId").to_owned();
+    let eid = body["executionId"]
+        .as_str()
+        .expect("executionId")
+        .to_owned();
     let modules = details(&server, id, &eid).await["modules"].clone();
     assert_measured(&modules[0]["resources"], "scenario module");
     assert!(

@@ -285,8 +285,7 @@ fn run_one(
     drop(proxy_listener);
     let ending = supervise::until_end(sock, pid, &started.status_read, zygote)?;
     let oom_killed = slot.cgroups.oom_kills() > oom_before;
-    if let (supervise::Ending::Served(status, usage), Running::Zygote(warm)) = (&ending, running)
-    {
+    if let (supervise::Ending::Served(status, usage), Running::Zygote(warm)) = (&ending, running) {
         // The zygote stays for the slot's next run: nothing to pre-start.
         slot.warm = Some(warm);
         let finished = FromLauncher::Finished {
