@@ -19,7 +19,10 @@ fn main() {
         std::process::exit(runbox_sandbox::launcher::main());
     }
     let cli = cli::Cli::parse();
-    logging::init();
+    if let Err(message) = logging::init() {
+        eprintln!("runbox: {message}");
+        std::process::exit(2);
+    }
     // Room for deeply nested JSON and scenario flows; only touched pages
     // of a thread's stack cost memory.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -148,3 +148,50 @@ fn a_second_server_on_the_same_sqlite_database_refuses_to_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another runbox serve"), "{stderr}");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_execution_id() {
+    let server =
+        Server::start_with(crate::harness::Options::default().env("RUNBOX_LOG_FORMAT", "json"));
+    let (status, body) = crate::harness::python(&server, "print('hi')").await;
+    assert_eq!(status, 200, "{body}");
+    let job = body["job_id"].as_str().expect("job_id").to_owned();
+    let mut finished = None;
+    for _ in 0..50 {
+        let log = server.log();
+        finished = log
+            .lines()
+            .filter(|line| line.starts_with('{'))
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a JSON line"))
+            .find(|line| line["message"] == "execution finished");
+        if finished.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let finished =
+        finished.unwrap_or_else(|| panic!("no JSON 'execution finished' line:\n{}", server.log()));
+    assert_eq!(finished["execution.id"], job.as_str(), "{finished}");
+    assert_eq!(finished["level"], "INFO", "{finished}");
+    for line in server.log().lines() {
+        // The start-up address line is for people and scripts, not a log.
+        if !line.starts_with("listening on ") {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(line).is_ok(),
+                "not JSON: {line}"
+            );
+        }
+    }
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_runbox"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUNBOX_LOG_FORMAT", "xml")
+        .output()
+        .expect("run runbox");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("RUNBOX_LOG_FORMAT: expected text or json"),
+        "{stderr}"
+    );
+}
