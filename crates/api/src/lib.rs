@@ -25,6 +25,7 @@ pub mod keys;
 pub mod python;
 mod resources;
 pub mod scenarios;
+mod server;
 mod sse;
 mod state;
 mod strict_json;
@@ -62,7 +63,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::serve(listener, router(state), shutdown).await
 }

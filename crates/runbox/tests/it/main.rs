@@ -2,6 +2,7 @@
 //! feature, every test against a real `runbox serve` process.
 
 mod harness;
+mod http_limits;
 mod pkgindex;
 
 mod agents;
