@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== installing what the tests need (scripts/setup.sh)"
+bash scripts/setup.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
