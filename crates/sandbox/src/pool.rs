@@ -22,7 +22,9 @@ use crate::run_io::{spawn_capture, spec_memfd, RunPipes};
 use crate::{cgroup, Limits, RunOutcome, RunSpec, SandboxError};
 
 mod idle;
+mod proxy_run;
 pub use idle::IdlePolicy;
+use proxy_run::ProxyRun;
 
 /// Receives live output as it is read: `(is_stderr, bytes)`.
 pub type OutputSink = Arc<dyn Fn(bool, &[u8]) + Send + Sync>;
@@ -501,47 +503,6 @@ enum KillReason {
 struct Ended {
     finished: FromLauncher,
     reason: Option<KillReason>,
-}
-
-/// The caller's proxy for one run: started when the launcher hands over
-/// the listener, stopped (every connection closed) when the run has ended.
-struct ProxyRun {
-    service: Option<ProxyService>,
-    stop: CancellationToken,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl ProxyRun {
-    fn new(service: Option<ProxyService>) -> Self {
-        Self {
-            service,
-            stop: CancellationToken::new(),
-            task: None,
-        }
-    }
-
-    fn start(&mut self, fds: Vec<OwnedFd>) {
-        let (Some(service), Some(fd)) = (self.service.take(), fds.into_iter().next()) else {
-            return;
-        };
-        let listener = std::net::TcpListener::from(fd);
-        let listener = listener
-            .set_nonblocking(true)
-            .and_then(|()| tokio::net::TcpListener::from_std(listener));
-        match listener {
-            Ok(listener) => {
-                self.task = Some(tokio::spawn(service(listener, self.stop.clone())));
-            }
-            Err(error) => tracing::error!(%error, "cannot serve the run's proxy listener"),
-        }
-    }
-
-    async fn stop(&mut self) {
-        self.stop.cancel();
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        }
-    }
 }
 
 impl Launcher {

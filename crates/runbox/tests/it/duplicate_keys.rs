@@ -3,24 +3,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{client, get_as, Backend, Server, ADMIN_KEY};
-
-async fn post_raw(server: &Server, path: &str, body: &'static str) -> (u16, Value) {
-    let response = client()
-        .post(server.url(path))
-        .header("x-api-key", ADMIN_KEY)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use crate::harness::{get_as, post_raw, Backend, Server, ADMIN_KEY};
 
 async fn duplicate_keys_are_refused_in_every_dialect(backend: Backend<'_>) {
     let server = Server::start_with(backend.options());

@@ -186,13 +186,26 @@ pub async fn post(server: &Server, path: &str, body: Value) -> (u16, Value) {
 }
 
 pub async fn post_as(server: &Server, key: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = client()
+    let request = client()
         .post(server.url(path))
         .header("x-api-key", key)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
+        .json(&body);
+    reply_of(request).await
+}
+
+/// Posts `body` as it is written (e.g. JSON no serializer would produce).
+pub async fn post_raw(server: &Server, path: &str, body: &'static str) -> (u16, Value) {
+    let request = client()
+        .post(server.url(path))
+        .header("x-api-key", ADMIN_KEY)
+        .header("content-type", "application/json")
+        .body(body);
+    reply_of(request).await
+}
+
+/// The status and the JSON (or text) body of a sent request.
+async fn reply_of(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (
