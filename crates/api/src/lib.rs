@@ -11,6 +11,7 @@
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
 //! - [`WebhookBodies`]: what each dialect POSTs to a run's webhook;
+//! - [`metrics`]: `/metrics` for Prometheus, and the HTTP figures behind it;
 //! - [`fallback`]: JSON 404/405 for unknown routes, in the nearest dialect's shape.
 
 pub mod admin;
@@ -22,6 +23,7 @@ mod callbacks;
 mod fallback;
 mod fields;
 pub mod keys;
+pub mod metrics;
 pub mod python;
 mod resources;
 pub mod scenarios;
@@ -49,8 +51,10 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::routes(state.clone()))
         .merge(scenarios::routes(state.clone()))
         .merge(web::routes())
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

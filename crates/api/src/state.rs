@@ -17,6 +17,8 @@ pub struct ApiSettings {
     pub version: String,
     /// The shortest interval an `indefinitely` scenario may have.
     pub scenario_min_interval_secs: u32,
+    /// `[metrics] token`: a bearer token that may read `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use runbox_domain::Destination;
 
 use crate::packages::{check_find_links, check_index_url, PackageOverrides};
-use crate::values::{ApiKey, HttpAllowEntry, InvalidValue, WebhookSecret};
+use crate::values::{ApiKey, HttpAllowEntry, InvalidValue, MetricsToken, WebhookSecret};
 use crate::{vars, ConfigError};
 
 /// Settings given by flags or environment variables. `None` means "not
@@ -37,6 +37,8 @@ pub struct Overrides {
     pub http_allow: Option<Vec<HttpAllowEntry>>,
     /// `RUNBOX_WEBHOOK_SECRET`.
     pub webhook_secret: Option<WebhookSecret>,
+    /// `RUNBOX_METRICS_TOKEN`.
+    pub metrics_token: Option<MetricsToken>,
     /// `RUNBOX_MAX_CONCURRENT_PER_USER`.
     pub max_concurrent_per_user: Option<u32>,
     /// `RUNBOX_MAX_QUEUE_LENGTH`.
@@ -128,6 +130,7 @@ impl Overrides {
             api_key: self.api_key.or(lower.api_key),
             http_allow: self.http_allow.or(lower.http_allow),
             webhook_secret: self.webhook_secret.or(lower.webhook_secret),
+            metrics_token: self.metrics_token.or(lower.metrics_token),
             max_concurrent_per_user: self
                 .max_concurrent_per_user
                 .or(lower.max_concurrent_per_user),
@@ -171,6 +174,7 @@ impl Reader {
             vars::API_KEY => set(&mut o.api_key, parse_value(value)),
             vars::HTTP_ALLOW => set(&mut o.http_allow, HttpAllowEntry::parse_list(value)),
             vars::WEBHOOK_SECRET => set(&mut o.webhook_secret, parse_value::<WebhookSecret>(value)),
+            vars::METRICS_TOKEN => set(&mut o.metrics_token, parse_value::<MetricsToken>(value)),
             vars::MAX_CONCURRENT_PER_USER => set(&mut o.max_concurrent_per_user, number(value)),
             vars::MAX_QUEUE_LENGTH => set(&mut o.max_queue_length, number(value)),
             vars::WORKERS => set(&mut o.workers, number(value)),

@@ -115,6 +115,8 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     pub network: NetworkFile,
     #[serde(default)]
+    pub metrics: MetricsFile,
+    #[serde(default)]
     pub buttons: Vec<ButtonFile>,
     #[serde(default)]
     pub agents: Vec<AgentFile>,
@@ -165,6 +167,13 @@ pub(crate) struct PackagesFile {
     pub cache_mb: Option<Spanned<i64>>,
     pub installer: Option<Spanned<String>>,
     pub uv: Option<Spanned<String>>,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsFile {
+    pub token: Option<Spanned<String>>,
 }
 
 /// `[network]`.

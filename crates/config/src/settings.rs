@@ -10,7 +10,7 @@ use std::time::Duration;
 use runbox_domain::{AgentRuntime, Priority, Timeout};
 
 use crate::packages::{NetworkSettings, PackageSettings};
-use crate::values::{ApiKey, HttpAllowEntry, WebhookSecret};
+use crate::values::{ApiKey, HttpAllowEntry, MetricsToken, WebhookSecret};
 
 /// `127.0.0.1:8080`: local only until the operator decides otherwise.
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -50,6 +50,9 @@ pub struct Settings {
     pub http_allow: Vec<HttpAllowEntry>,
     /// Signs webhook deliveries (Standard Webhooks headers) when set.
     pub webhook_secret: Option<WebhookSecret>,
+    /// `[metrics] token`: a bearer token that may read `/metrics` besides
+    /// admin keys.
+    pub metrics_token: Option<MetricsToken>,
     /// Scheduling, queue and size limits.
     pub limits: Limits,
     /// Resource limits and identities for sandboxed processes.
@@ -100,6 +103,7 @@ impl Default for Settings {
             api_key: None,
             http_allow: Vec::new(),
             webhook_secret: None,
+            metrics_token: None,
             limits: Limits::default(),
             sandbox: SandboxSettings::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,

@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use crate::file::{FileConfig, SourceFile};
 use crate::settings::{Limits, SandboxSettings, Settings, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
-use crate::values::{HttpAllowEntry, InvalidValue, WebhookSecret};
+use crate::values::{HttpAllowEntry, InvalidValue, MetricsToken, WebhookSecret};
 use crate::{catalog, vars, ConfigError, Overrides};
 
 /// How `--database-url` is named in errors: it may come from the flag or
@@ -246,6 +246,14 @@ pub(crate) fn resolve(
         (None, None) => None,
     };
 
+    let metrics_token = match (overrides.metrics_token.take(), &f.metrics.token) {
+        (Some(token), _) => Some(token),
+        (None, Some(value)) => {
+            check.parse_in_file("metrics.token", value, from_str::<MetricsToken>)
+        }
+        (None, None) => None,
+    };
+
     let http_allow = match (overrides.http_allow.take(), &f.http_allow) {
         (Some(list), _) => list,
         (None, Some(entries)) => entries
@@ -303,6 +311,7 @@ pub(crate) fn resolve(
         api_key: overrides.api_key.take(),
         http_allow,
         webhook_secret,
+        metrics_token,
         limits,
         sandbox,
         shutdown_grace: Duration::from_secs(shutdown_grace_secs),

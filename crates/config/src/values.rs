@@ -63,6 +63,49 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// `[metrics] token`: what a Prometheus scraper may send as
+/// `Authorization: Bearer TOKEN` instead of an admin key. Long enough that
+/// guessing it is hopeless; `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    pub const MIN_LEN: usize = 16;
+    pub const MAX_LEN: usize = 256;
+
+    /// The token itself, to compare in constant time. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for MetricsToken {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(InvalidValue(
+                "must be printable ASCII without spaces or control characters".into(),
+            ));
+        }
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&s.len()) {
+            return Err(InvalidValue(format!(
+                "must be {} to {} characters long, got {}",
+                Self::MIN_LEN,
+                Self::MAX_LEN,
+                s.len()
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
 /// The key that signs webhook deliveries as the Standard Webhooks
 /// specification does: written `whsec_` + base64, kept decoded.
 ///

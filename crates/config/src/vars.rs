@@ -18,6 +18,7 @@ pub const API_KEY: &str = "RUNBOX_API_KEY";
 pub const HTTP_ALLOW: &str = "RUNBOX_HTTP_ALLOW";
 /// `whsec_…` key signing webhook deliveries.
 pub const WEBHOOK_SECRET: &str = "RUNBOX_WEBHOOK_SECRET";
+pub const METRICS_TOKEN: &str = "RUNBOX_METRICS_TOKEN";
 pub const MAX_CONCURRENT_PER_USER: &str = "RUNBOX_MAX_CONCURRENT_PER_USER";
 pub const MAX_QUEUE_LENGTH: &str = "RUNBOX_MAX_QUEUE_LENGTH";
 pub const WORKERS: &str = "RUNBOX_WORKERS";
@@ -64,6 +65,7 @@ pub const ALL: &[&str] = &[
     API_KEY,
     HTTP_ALLOW,
     WEBHOOK_SECRET,
+    METRICS_TOKEN,
     MAX_CONCURRENT_PER_USER,
     MAX_QUEUE_LENGTH,
     WORKERS,

@@ -10,6 +10,7 @@ mod execution;
 mod ids;
 mod job;
 mod limits;
+pub mod metric_names;
 mod network;
 mod outcome;
 mod time;

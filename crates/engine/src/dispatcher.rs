@@ -53,6 +53,7 @@ pub(crate) async fn claim_loop(inner: Arc<Inner>) {
 }
 
 fn start(inner: &Arc<Inner>, execution: Execution) {
+    crate::telemetry::claimed(&execution);
     let token = CancellationToken::new();
     if execution.cancel_requested {
         token.cancel();
@@ -70,12 +71,15 @@ fn start(inner: &Arc<Inner>, execution: Execution) {
             finished
         };
         match inner2.store.finish(&id, finished.status, &finished.outcome, Timestamp::now()).await {
-            Ok(Some(done)) => tracing::info!(
-                execution.id = %id,
-                status = done.status.as_str(),
-                duration_ms = done.finished_at.zip(done.started_at).map(|(f, s)| f.as_millis() - s.as_millis()),
-                "execution finished"
-            ),
+            Ok(Some(done)) => {
+                crate::telemetry::ended(&done);
+                tracing::info!(
+                    execution.id = %id,
+                    status = done.status.as_str(),
+                    duration_ms = done.finished_at.zip(done.started_at).map(|(f, s)| f.as_millis() - s.as_millis()),
+                    "execution finished"
+                )
+            }
             Ok(None) => tracing::warn!(execution.id = %id, "execution was ended elsewhere (lease expired?)"),
             Err(err) => tracing::error!(execution.id = %id, error = %err, "could not record the end of an execution"),
         }

@@ -215,8 +215,12 @@ impl Engine {
             .store
             .request_cancel(id, Timestamp::now())
             .await?;
-        if let CancelOutcome::Requested(_) = &outcome {
-            self.inner.cancel_local(id);
+        match &outcome {
+            CancelOutcome::Requested(_) => {
+                self.inner.cancel_local(id);
+            }
+            CancelOutcome::Canceled(execution) => crate::telemetry::ended(execution),
+            _ => {}
         }
         Ok(outcome)
     }

@@ -18,6 +18,7 @@ mod engine;
 mod live_output;
 mod runners;
 mod services;
+mod telemetry;
 
 pub use config::EngineConfig;
 pub use engine::{Engine, SubmitError};

@@ -84,6 +84,9 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
             eprintln!("runbox: no API key existed, so an admin key was created. It is shown only this once:\n\n    {key}\n");
         }
     }
+    if role == Role::Serve {
+        runbox_api::metrics::install(VERSION);
+    }
     let sandbox_config = sandbox_config(&settings)?;
     let builder_uid = sandbox_config.builder_uid();
     let sandbox = Sandbox::new(sandbox_config);
@@ -149,6 +152,10 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
             max_queue_length: settings.limits.max_queue_length,
             version: VERSION.to_owned(),
             scenario_min_interval_secs: settings.scenario_min_interval_secs,
+            metrics_token: settings
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose().to_owned()),
         };
         let state = runbox_api::AppState::new(engine.clone(), policy, api_settings);
         eprintln!("listening on http://{address}");

@@ -16,6 +16,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use runbox_domain::metric_names::SANDBOX_START_SECONDS;
+
 use crate::capture::Captured;
 use crate::protocol::{recv, send, FromLauncher, FsPlan, LauncherSetup, ToLauncher};
 use crate::run_io::{spawn_capture, spec_memfd, RunPipes};
@@ -407,7 +409,9 @@ impl Inner {
         let stderr = readers.stderr.map(|r| spawn_capture(r, limit, sink, true));
         let result = readers.result.map(|r| spawn_capture(r, limit, None, false));
         let mut proxy = ProxyRun::new(proxy);
-        let ended = self.supervise(launcher, &control, &mut proxy).await;
+        let ended = self
+            .supervise(launcher, &control, &mut proxy, started)
+            .await;
         proxy.stop().await;
         // Every process of the run is gone now, so the pipes reach EOF
         // promptly; the bound only guards against the unforeseen.
@@ -461,6 +465,7 @@ impl Inner {
         launcher: &Launcher,
         control: &RunControl,
         proxy: &mut ProxyRun,
+        asked: Instant,
     ) -> Result<Ended, SandboxError> {
         let deadline = tokio::time::Instant::now() + control.timeout;
         let mut reason: Option<KillReason> = None;
@@ -471,7 +476,10 @@ impl Inner {
             tokio::select! {
                 msg = launcher.recv() => match msg? {
                     Some((finished @ FromLauncher::Finished { .. }, _)) => return Ok(Ended { finished, reason }),
-                    Some((FromLauncher::Started { .. }, fds)) => proxy.start(fds),
+                    Some((FromLauncher::Started { .. }, fds)) => {
+                        metrics::histogram!(SANDBOX_START_SECONDS).record(asked.elapsed().as_secs_f64());
+                        proxy.start(fds);
+                    }
                     Some(_) => continue,
                     None => return Err(launcher_gone()),
                 },

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use reqwest::Url;
+use runbox_domain::metric_names::WEBHOOK_DELIVERIES_TOTAL;
 use runbox_domain::{NodeId, Timestamp};
 use runbox_netguard::OutboundPolicy;
 use runbox_store::{Store, StoreEvent, WebhookDelivery};
@@ -187,6 +188,12 @@ impl Worker {
 
 fn log_step(step: &Step, status: Option<reqwest::StatusCode>) {
     let status = status.map(|s| s.as_u16());
+    let result = match step {
+        Step::Delivered => "delivered",
+        Step::Retry { .. } => "retry",
+        Step::GiveUp { .. } => "failed",
+    };
+    metrics::counter!(WEBHOOK_DELIVERIES_TOTAL, "result" => result).increment(1);
     match step {
         Step::Delivered => tracing::info!(status, "webhook delivered"),
         Step::Retry { after, error, .. } => tracing::warn!(

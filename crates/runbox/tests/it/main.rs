@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod duplicate_keys;
 mod make_api;
+mod metrics;
 mod multinode;
 mod network;
 mod package_disk;
