@@ -12,6 +12,7 @@
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
 //! - [`WebhookBodies`]: what each dialect POSTs to a run's webhook;
 //! - [`metrics`]: `/metrics` for Prometheus, and the HTTP figures behind it;
+//! - [`openapi`]: `/openapi.json`, built from the routes' own registrations;
 //! - [`fallback`]: JSON 404/405 for unknown routes, in the nearest dialect's shape.
 
 pub mod admin;
@@ -24,6 +25,7 @@ mod fallback;
 mod fields;
 pub mod keys;
 pub mod metrics;
+pub mod openapi;
 pub mod python;
 mod resources;
 pub mod scenarios;
@@ -36,22 +38,31 @@ pub mod web;
 
 use std::future::Future;
 
-use axum::Router;
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use callbacks::WebhookBodies;
 pub use state::{ApiSettings, AppState};
 
+/// Every route, each registered with its OpenAPI description.
+fn described_routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base(&state.settings.version))
+        .merge(admin::routes(state.clone()))
+        .merge(OpenApiRouter::from(python::routes(state.clone())))
+        .merge(OpenApiRouter::from(buttons::routes(state.clone())))
+        .merge(OpenApiRouter::from(agents::routes(state.clone())))
+        .merge(OpenApiRouter::from(scenarios::routes(state.clone())))
+        .merge(OpenApiRouter::from(web::routes()))
+        .merge(metrics::routes())
+        .merge(openapi::routes())
+}
+
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(admin::routes(state.clone()))
-        .merge(python::routes(state.clone()))
-        .merge(buttons::routes(state.clone()))
-        .merge(agents::routes(state.clone()))
-        .merge(scenarios::routes(state.clone()))
-        .merge(web::routes())
-        .route("/metrics", axum::routing::get(metrics::scrape))
+    let (router, doc) = described_routes(state.clone()).split_for_parts();
+    router
+        .layer(Extension(openapi::Document::new(&doc)))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(axum::middleware::from_fn(metrics::track))

@@ -166,7 +166,22 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// `GET /metrics`.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(scrape))
+}
+
+/// Prometheus metrics of this node: an admin key, or `Authorization: Bearer
+/// TOKEN` when `[metrics] token` is set.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "No key or token", body = crate::agents::reply::DetailBody),
+        (status = 403, description = "Neither an admin key nor the token", body = crate::agents::reply::DetailBody),
+    )
+)]
 pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(denied) = allowed(&state, &headers).await {
         return denied;

@@ -4,7 +4,9 @@
 //!
 //! - `GET /` → `web/index.html` (`Cache-Control: no-cache`);
 //! - `GET /assets/{file}` → the scripts and the style sheet in [`ASSETS`];
-//! - `GET /favicon.svg`.
+//! - `GET /favicon.svg`;
+//! - `GET /docs` → `web/docs.html`, the API reference rendered from
+//!   `/openapi.json` by `docs.js`.
 //!
 //! Every reply carries a strict Content-Security-Policy (only same-origin
 //! scripts, styles, images and connections; no inline script or style, no
@@ -22,8 +24,8 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -47,10 +49,13 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
     ("agents.js", JS, include_bytes!("../web/agents.js")),
     ("scenarios.js", JS, include_bytes!("../web/scenarios.js")),
     ("app.css", CSS, include_bytes!("../web/app.css")),
+    ("docs.js", JS, include_bytes!("../web/docs.js")),
+    ("docs.css", CSS, include_bytes!("../web/docs.css")),
 ];
 
 const INDEX: &[u8] = include_bytes!("../web/index.html");
 const FAVICON: &[u8] = include_bytes!("../web/favicon.svg");
+const DOCS: &[u8] = include_bytes!("../web/docs.html");
 
 /// One servable file with its precomputed entity tag.
 struct File {
@@ -76,6 +81,7 @@ static FILES: LazyLock<Vec<(&'static str, File)>> = LazyLock::new(|| {
     let mut files = vec![
         ("index.html", File::new(HTML, INDEX)),
         ("favicon.svg", File::new(SVG, FAVICON)),
+        ("docs.html", File::new(HTML, DOCS)),
     ];
     for (name, content_type, bytes) in ASSETS {
         files.push((*name, File::new(content_type, bytes)));
@@ -88,21 +94,72 @@ fn file(name: &str) -> Option<&'static File> {
 }
 
 /// The dashboard's routes; none of them needs an API key.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/favicon.svg", get(favicon))
-        .route("/assets/{file}", get(asset))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(favicon))
+        .routes(routes!(asset))
+        .routes(routes!(docs))
 }
 
+/// The dashboard.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 200, description = "The dashboard page", content_type = "text/html"),
+        (status = 304, description = "Unchanged since the ETag sent"),
+    )
+)]
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
 }
 
+/// The dashboard's icon.
+#[utoipa::path(
+    get,
+    path = "/favicon.svg",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 200, description = "The icon", content_type = "image/svg+xml"),
+        (status = 304, description = "Unchanged since the ETag sent"),
+    )
+)]
 async fn favicon(headers: HeaderMap) -> Response {
     serve("favicon.svg", &headers)
 }
 
+/// The browsable reference of this API.
+#[utoipa::path(
+    get,
+    path = "/docs",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "The reference page", content_type = "text/html"),
+        (status = 304, description = "Unchanged since the ETag sent"),
+    )
+)]
+async fn docs(headers: HeaderMap) -> Response {
+    serve("docs.html", &headers)
+}
+
+/// The dashboard's scripts and style sheets.
+#[utoipa::path(
+    get,
+    path = "/assets/{file}",
+    tag = "dashboard",
+    security(()),
+    params(("file" = String, Path, description = "A file name such as `app.js`")),
+    responses(
+        (status = 200, description = "The file (JavaScript or CSS)"),
+        (status = 304, description = "Unchanged since the ETag sent"),
+        (status = 404, description = "No such asset", body = crate::agents::reply::DetailBody),
+    )
+)]
 async fn asset(Path(name): Path<String>, uri: Uri, headers: HeaderMap) -> Response {
     if !ASSETS.iter().any(|(asset, _, _)| *asset == name) {
         return crate::fallback::not_found(uri, headers).await;

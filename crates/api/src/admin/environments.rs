@@ -8,6 +8,7 @@ use axum::{Extension, Json};
 use runbox_packages::RemoveError;
 
 use super::detail;
+use crate::agents::reply::DetailBody;
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -15,6 +16,27 @@ fn forbidden() -> Response {
     detail(StatusCode::FORBIDDEN, "Forbidden: an admin key is required")
 }
 
+/// A Python package environment on this node.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Environment {
+    id: String,
+    python: String,
+    requirements: Vec<String>,
+    /// `name==version` of every installed distribution.
+    resolved: Vec<String>,
+    size_bytes: u64,
+    created_at: String,
+    last_used_at: String,
+}
+
+/// This node's package environments (admin only).
+#[utoipa::path(
+    get,
+    path = "/admin/environments",
+    tag = "admin",
+    responses((status = 200, description = "Every environment", body = Vec<Environment>))
+)]
 pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Response {
     if !caller.admin {
         return forbidden();
@@ -29,6 +51,18 @@ pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Ca
     Json(environments).into_response()
 }
 
+/// Remove a package environment no run is using (admin only).
+#[utoipa::path(
+    delete,
+    path = "/admin/environments/{id}",
+    tag = "admin",
+    params(("id" = String, Path, description = "The environment's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such environment", body = DetailBody),
+        (status = 409, description = "A run is using it", body = DetailBody),
+    )
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

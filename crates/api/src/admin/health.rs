@@ -10,6 +10,50 @@ use crate::AppState;
 
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The queue's size, on this node's view of the store.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct QueueCounts {
+    queued: u64,
+    running: u64,
+}
+
+/// What the sandbox could set up on this machine.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SandboxReport {
+    layers: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// The node's health.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Health {
+    /// `ok`, or `degraded` when the database does not answer.
+    status: String,
+    sqlite_version: Option<String>,
+    uptime_sec: u64,
+    /// `sqlite` or `postgres`.
+    database: String,
+    database_version: Option<String>,
+    version: String,
+    queue: Option<QueueCounts>,
+    sandbox: Option<SandboxReport>,
+    detail: Option<String>,
+}
+
+/// Is the node up and its database reachable (no key).
+#[utoipa::path(
+    get,
+    path = "/admin/health",
+    tag = "admin",
+    security(()),
+    responses(
+        (status = 200, description = "Up", body = Health),
+        (status = 503, description = "The database does not answer", body = Health),
+    )
+)]
 pub async fn health(State(state): State<AppState>) -> Response {
     let uptime = state.started.elapsed().as_secs();
     let version = state.settings.version.clone();

@@ -11,10 +11,62 @@ use runbox_store::{ApiKeyRecord, Store, StoreError};
 use serde_json::json;
 
 use super::detail;
+use crate::agents::reply::DetailBody;
 use crate::auth::Caller;
 use crate::body::{self, BodyError};
 use crate::{keys, AppState};
 
+/// A new key to create.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NewKey {
+    /// The key's user: letters, digits, `_`, `-`, `.` and `@`.
+    user: String,
+    /// An admin key sees and manages everything.
+    admin: Option<bool>,
+}
+
+/// A key just created: the only time `key` is shown.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CreatedKey {
+    user: String,
+    key: String,
+    prefix: String,
+    admin: bool,
+}
+
+/// A stored key, without its secret.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct KeySummary {
+    prefix: String,
+    user: String,
+    admin: bool,
+    created_at: String,
+}
+
+/// A key revoked.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RevokedKey {
+    prefix: String,
+    revoked: bool,
+}
+
+/// Create an API key (admin only).
+#[utoipa::path(
+    post,
+    path = "/admin/api-keys",
+    tag = "admin",
+    request_body = NewKey,
+    responses(
+        (status = 201, description = "The key, shown once", body = CreatedKey),
+        (status = 400, description = "Malformed JSON", body = DetailBody),
+        (status = 413, description = "Body too large", body = DetailBody),
+        (status = 422, description = "Invalid user or field", body = DetailBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -67,6 +119,13 @@ fn parse_create(value: &serde_json::Value) -> Result<(UserName, bool), String> {
     Ok((user, admin))
 }
 
+/// List API keys (admin only); secrets are never shown again.
+#[utoipa::path(
+    get,
+    path = "/admin/api-keys",
+    tag = "admin",
+    responses((status = 200, description = "Every key", body = Vec<KeySummary>))
+)]
 pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Response {
     if !caller.admin {
         return detail(StatusCode::FORBIDDEN, "Forbidden: an admin key is required");
@@ -86,6 +145,17 @@ pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Ca
     }
 }
 
+/// Revoke an API key by its prefix (admin only).
+#[utoipa::path(
+    delete,
+    path = "/admin/api-keys/{prefix}",
+    tag = "admin",
+    params(("prefix" = String, Path, description = "The key's prefix, as listed")),
+    responses(
+        (status = 200, description = "Revoked", body = RevokedKey),
+        (status = 404, description = "No such key", body = DetailBody),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -8,27 +8,35 @@ mod keys;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth;
-use crate::AppState;
+use crate::agents::reply::DetailBody;
+use crate::{auth, openapi, AppState};
 
 pub use keys::{ensure_bootstrap_key, issue_key};
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let unauthorized: auth::Unauthorized = crate::agents::reply::unauthorized;
-    let protected = Router::new()
-        .route("/admin/api-keys", get(keys::list).post(keys::create))
-        .route("/admin/api-keys/{prefix}", delete(keys::revoke))
-        .route("/admin/environments", get(environments::list))
-        .route("/admin/environments/{id}", delete(environments::remove))
+    let protected = OpenApiRouter::new()
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(environments::list))
+        .routes(routes!(environments::remove))
         .route_layer(axum::middleware::from_fn_with_state(
             (state, unauthorized),
             auth::require_key,
         ));
-    Router::new()
-        .route("/admin/health", get(health::health))
+    let protected = openapi::with_errors::<DetailBody>(
+        protected,
+        &[
+            (401, "No valid API key"),
+            (403, "Not an admin key"),
+            (500, "Internal error"),
+        ],
+    );
+    OpenApiRouter::new()
+        .routes(routes!(health::health))
         .merge(protected)
 }
 

@@ -4,9 +4,18 @@
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::body::BodyError;
+
+/// The agents (and admin) error body.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AgentsError)]
+pub struct DetailBody {
+    /// What went wrong, in English.
+    pub detail: String,
+}
 
 /// An error reply: a status and its `detail` text.
 #[derive(Debug)]
@@ -17,7 +26,13 @@ pub struct Detail {
 
 impl IntoResponse for Detail {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "detail": self.detail }))).into_response()
+        (
+            self.status,
+            Json(DetailBody {
+                detail: self.detail,
+            }),
+        )
+            .into_response()
     }
 }
 
