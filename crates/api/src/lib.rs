@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(openapi::Document::new(&doc)))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(axum::middleware::from_fn(fallback::json_errors))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -1,6 +1,6 @@
 //! What a slow or idle client meets before any handler: a request head
 //! that does not arrive within 10 s, and a keep-alive connection idle that
-//! long, are closed by the server.
+//! long, are closed by the server; protocol errors answer JSON.
 
 use std::time::{Duration, Instant};
 
@@ -80,4 +80,88 @@ async fn an_idle_keep_alive_connection_is_closed() {
         waited >= Duration::from_secs(5),
         "closed too soon: {waited:?}"
     );
+}
+
+/// Sends `request` raw and reads the whole reply: status and JSON body.
+async fn raw_exchange(server: &Server, request: &[u8]) -> (u16, serde_json::Value) {
+    let mut stream = connect(server).await;
+    // The server may answer and close before a huge request is all sent.
+    let _ = stream.write_all(request).await;
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut reply)).await;
+    assert!(read.is_ok(), "the server did not close the connection");
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{text}"
+    );
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (status, body)
+}
+
+#[tokio::test]
+async fn protocol_errors_answer_json_in_the_dialects_shape() {
+    let server = Server::start();
+    let (status, body) = raw_exchange(&server, b"GARBAGE\r\n\r\n").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["detail"], "Malformed HTTP request", "{body}");
+
+    let (status, body) = raw_exchange(&server, b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(status, 400);
+    assert!(body["detail"].is_string(), "{body}");
+
+    let mut long_url = b"GET /api/v1/".to_vec();
+    long_url.extend(std::iter::repeat_n(b'a', 100_000));
+    long_url.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (status, body) = raw_exchange(&server, &long_url).await;
+    assert_eq!(status, 414);
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["error"]["code"], "URI_TOO_LONG", "{body}");
+
+    let mut many = b"GET /agents HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..2000 {
+        many.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let (status, body) = raw_exchange(&server, &many).await;
+    assert_eq!(status, 431);
+    assert!(body["detail"].is_string(), "{body}");
+
+    let mut big = b"GET /v1/code/execute/python HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 1_000_000));
+    big.extend_from_slice(b"\r\n\r\n");
+    let (status, body) = raw_exchange(&server, &big).await;
+    assert_eq!(status, 431);
+    assert_eq!(body["code"], 431, "{body}");
+
+    // A path segment that is not UTF-8 reaches the router: the extractor's
+    // rejection comes back in the route's dialect.
+    let request = format!(
+        "GET /api/v1/execute/%FF/status HTTP/1.1\r\nHost: x\r\nx-api-key: {}\r\nconnection: close\r\n\r\n",
+        crate::harness::ADMIN_KEY
+    );
+    let (status, body) = raw_exchange(&server, request.as_bytes()).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "INVALID_REQUEST", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("UTF-8"),
+        "{body}"
+    );
+
+    // The server still serves.
+    let (status, _) = raw_exchange(
+        &server,
+        b"GET /admin/health HTTP/1.1\r\nHost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
 }

@@ -8,6 +8,10 @@
 //!   connection idle that long between requests.
 //! - At most [`MAX_CONNECTIONS`] are served at once; beyond, a new one gets
 //!   a JSON 503 and is closed, so descriptors and memory stay bounded.
+//! - The protocol errors hyper answers itself get JSON bodies
+//!   ([`protocol_errors`]).
+
+mod protocol_errors;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -56,7 +60,7 @@ pub async fn serve(
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            .serve_connection(TokioIo::new(protocol_errors::ProtocolErrors::new(stream)), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
