@@ -83,7 +83,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
 )]
 pub async fn document(Extension(doc): Extension<Document>) -> Response {
-    ([(CONTENT_TYPE, "application/json")], doc.0.as_str().to_owned()).into_response()
+    (
+        [(CONTENT_TYPE, "application/json")],
+        doc.0.as_str().to_owned(),
+    )
+        .into_response()
 }
 
 /// Documents, on every operation of `router` that does not already, the
