@@ -180,3 +180,71 @@ async fn every_execution_gets_a_fresh_scratch_directory() {
     let (_, health) = crate::harness::get_as(&server, ADMIN_KEY, "/admin/health").await;
     assert_eq!(health["status"], Value::from("ok"));
 }
+
+/// The processes under `root` (itself included) that are zombies.
+fn zombies_under(root: u32) -> Vec<String> {
+    let mut parents = std::collections::HashMap::new();
+    let mut states = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …; comm may hold spaces, so split after ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest.to_owned()) else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or_default().to_owned();
+        let ppid: u32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        parents.insert(pid, ppid);
+        states.push((pid, state));
+    }
+    let descends = |mut pid: u32| {
+        for _ in 0..64 {
+            if pid == root {
+                return true;
+            }
+            match parents.get(&pid) {
+                Some(&parent) if parent != 0 => pid = parent,
+                _ => return false,
+            }
+        }
+        false
+    };
+    states
+        .into_iter()
+        .filter(|(pid, state)| state == "Z" && descends(*pid))
+        .map(|(pid, _)| pid.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn finished_runs_leave_no_zombies() {
+    let server = Server::start_with(
+        crate::harness::Options::default().env("RUNBOX_SANDBOX_IDLE_SECS", "3600"),
+    );
+    for _ in 0..4 {
+        assert_eq!(stdout_of(&server, "print(1)").await, "1\n");
+    }
+    let (status, body) = post(
+        &server,
+        "/api/v1/buttons",
+        json!({"id": "z", "name": "Z", "command": "echo hi"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for _ in 0..4 {
+        let (status, body) = post(&server, "/api/v1/execute/z?wait=30", Value::Null).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = zombies_under(server.pid());
+    while !left.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = zombies_under(server.pid());
+    }
+    assert!(left.is_empty(), "zombies under the server: {left:?}");
+}

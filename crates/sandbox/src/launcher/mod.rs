@@ -115,9 +115,12 @@ fn serve_runs(slot: &mut Slot, fd: RawFd) -> Result<(), String> {
             Some((ToLauncher::Run, fds)) => {
                 let (finished, template) = run_one(slot, fd, fds)?;
                 send(fd, &finished, &[]).map_err(|e| e.to_string())?;
-                // Start the next one now, while the server handles the reply.
+                // Init reported just before exiting: reap it now, while the
+                // server handles the reply, so no zombie waits for the
+                // slot's next run.
+                slot.reap_exiting();
+                // Start the next one now too.
                 if let Some(template) = template {
-                    slot.reap_exiting();
                     slot.warm = warm::prestart(slot, &template, fd).ok();
                 }
             }
