@@ -12,10 +12,12 @@
 //! cargo build --release -p runbox-sandbox --example sandbox_run
 //! cargo run --release -p runbox-bench -- warm --runs 200 --jobs 400 --clients 16 \
 //!     --sandbox-run target/release/examples/sandbox_run
+//! cargo run --release -p runbox-bench -- soak --clients 200 --seconds 60 --sse 1000
 //! ```
 
 mod packages;
 mod server;
+mod soak;
 mod stats;
 mod warm;
 
@@ -91,6 +93,16 @@ enum Command {
         #[arg(long)]
         sandbox_run: Option<std::path::PathBuf>,
     },
+    /// Sustained mixed load: requests/s, statuses, p50/p99 and the
+    /// server's RSS every 10 s; then `--sse` streams held open at once.
+    Soak {
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 0)]
+        sse: usize,
+    },
     /// A download through a run's proxy vs `curl` on the host, interleaved.
     Proxy {
         #[arg(long, default_value_t = 10)]
@@ -114,6 +126,11 @@ async fn main() -> anyhow::Result<()> {
             return packages::packages(&nodes, uv.as_deref(), *runs).await
         }
         Command::Proxy { rounds, mib } => return packages::proxy(&nodes, *rounds, *mib).await,
+        Command::Soak {
+            clients,
+            seconds,
+            sse,
+        } => return soak::soak(&nodes, *clients, *seconds, *sse).await,
         Command::Warm {
             runs,
             jobs,
@@ -128,7 +145,10 @@ async fn main() -> anyhow::Result<()> {
             latency(&server, runs, Duration::from_millis(pause_ms)).await
         }
         Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,
-        Command::Packages { .. } | Command::Proxy { .. } | Command::Warm { .. } => Ok(()),
+        Command::Packages { .. }
+        | Command::Proxy { .. }
+        | Command::Warm { .. }
+        | Command::Soak { .. } => Ok(()),
     }
 }
 
