@@ -7,6 +7,7 @@ mod catalog;
 mod cli;
 mod keys;
 mod logging;
+mod memory;
 mod serve;
 
 use clap::Parser;
@@ -18,6 +19,7 @@ fn main() {
     {
         std::process::exit(runbox_sandbox::launcher::main());
     }
+    memory::limit_arenas();
     let cli = cli::Cli::parse();
     if let Err(message) = logging::init() {
         eprintln!("runbox: {message}");

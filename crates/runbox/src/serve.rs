@@ -87,6 +87,7 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     if role == Role::Serve {
         runbox_api::metrics::install(VERSION);
     }
+    crate::memory::spawn_trimmer();
     let sandbox_config = sandbox_config(&settings)?;
     let builder_uid = sandbox_config.builder_uid();
     let sandbox = Sandbox::new(sandbox_config);
