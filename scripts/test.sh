@@ -30,6 +30,10 @@ export RUNBOX_TEST_UV
 echo "== cargo test"
 cargo test --workspace --locked -- --test-threads "${RUNBOX_TEST_THREADS:-4}"
 
+echo "== schema fuzzing (schemathesis against a live server)"
+# Revoking keys is left out: the fuzzer would revoke its own key.
+RUNBOX_FUZZ_SECONDS="${RUNBOX_FUZZ_SECONDS:-150}" bash scripts/fuzz-api.sh
+
 echo "== browser tests"
 # The web dashboard in a real Chromium: `cargo test` above built the debug
 # binary the tests start (RUNBOX_BIN overrides it).

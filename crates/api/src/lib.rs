@@ -50,10 +50,10 @@ fn described_routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base(&state.settings.version))
         .merge(admin::routes(state.clone()))
         .merge(OpenApiRouter::from(python::routes(state.clone())))
-        .merge(OpenApiRouter::from(buttons::routes(state.clone())))
+        .merge(buttons::routes(state.clone()))
         .merge(OpenApiRouter::from(agents::routes(state.clone())))
         .merge(OpenApiRouter::from(scenarios::routes(state.clone())))
-        .merge(OpenApiRouter::from(web::routes()))
+        .merge(web::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())
 }

@@ -175,6 +175,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "metrics",
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),

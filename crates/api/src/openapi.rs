@@ -78,6 +78,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "openapi_document",
     tag = "operations",
     security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))

@@ -106,6 +106,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = "/",
+    operation_id = "dashboard_page",
     tag = "dashboard",
     security(()),
     responses(
@@ -121,6 +122,7 @@ async fn index(headers: HeaderMap) -> Response {
 #[utoipa::path(
     get,
     path = "/favicon.svg",
+    operation_id = "dashboard_icon",
     tag = "dashboard",
     security(()),
     responses(
@@ -136,6 +138,7 @@ async fn favicon(headers: HeaderMap) -> Response {
 #[utoipa::path(
     get,
     path = "/docs",
+    operation_id = "docs_page",
     tag = "operations",
     security(()),
     responses(
@@ -151,6 +154,7 @@ async fn docs(headers: HeaderMap) -> Response {
 #[utoipa::path(
     get,
     path = "/assets/{file}",
+    operation_id = "dashboard_asset",
     tag = "dashboard",
     security(()),
     params(("file" = String, Path, description = "A file name such as `app.js`")),
@@ -162,7 +166,7 @@ async fn docs(headers: HeaderMap) -> Response {
 )]
 async fn asset(Path(name): Path<String>, uri: Uri, headers: HeaderMap) -> Response {
     if !ASSETS.iter().any(|(asset, _, _)| *asset == name) {
-        return crate::fallback::not_found(uri, headers).await;
+        return crate::fallback::shaped(uri.path(), StatusCode::NOT_FOUND, "Asset not found");
     }
     serve(&name, &headers)
 }

@@ -34,6 +34,7 @@ pub struct Environment {
 #[utoipa::path(
     get,
     path = "/admin/environments",
+    operation_id = "admin_list_environments",
     tag = "admin",
     responses((status = 200, description = "Every environment", body = Vec<Environment>))
 )]
@@ -55,6 +56,7 @@ pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Ca
 #[utoipa::path(
     delete,
     path = "/admin/environments/{id}",
+    operation_id = "admin_remove_environment",
     tag = "admin",
     params(("id" = String, Path, description = "The environment's id")),
     responses(

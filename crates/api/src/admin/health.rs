@@ -47,6 +47,7 @@ pub struct Health {
 #[utoipa::path(
     get,
     path = "/admin/health",
+    operation_id = "admin_health",
     tag = "admin",
     security(()),
     responses(

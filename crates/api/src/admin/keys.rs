@@ -58,6 +58,7 @@ pub struct RevokedKey {
 #[utoipa::path(
     post,
     path = "/admin/api-keys",
+    operation_id = "admin_create_key",
     tag = "admin",
     request_body = NewKey,
     responses(
@@ -123,6 +124,7 @@ fn parse_create(value: &serde_json::Value) -> Result<(UserName, bool), String> {
 #[utoipa::path(
     get,
     path = "/admin/api-keys",
+    operation_id = "admin_list_keys",
     tag = "admin",
     responses((status = 200, description = "Every key", body = Vec<KeySummary>))
 )]
@@ -149,6 +151,7 @@ pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Ca
 #[utoipa::path(
     delete,
     path = "/admin/api-keys/{prefix}",
+    operation_id = "admin_revoke_key",
     tag = "admin",
     params(("prefix" = String, Path, description = "The key's prefix, as listed")),
     responses(

@@ -8,11 +8,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use runbox_domain::{check_env, ButtonSpec, Timeout, Timestamp};
+use runbox_domain::{check_env, ButtonSpec, Destination, Timeout, Timestamp};
 use runbox_store::{CatalogItem, NewCatalogItem, StoreError};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use super::reply::{success, ApiError, Code, Lang};
+use super::reply::{success, ApiError, ButtonListReply, ButtonReply, Code, Done, ErrorBody, Lang};
 use crate::auth::Caller;
 use crate::body::{self, BodyError};
 use crate::AppState;
@@ -34,21 +36,128 @@ const FIELDS: [&str; 8] = [
 const READ_ONLY_FIELDS: [&str; 3] = ["owner", "created_at", "updated_at"];
 const MAX_ICON_CHARS: usize = 2048;
 
+/// A button: a saved shell command anybody may run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Button {
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$", example = "hello")]
+    pub id: String,
+    #[schema(example = "Say hello")]
+    pub name: String,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// Run as `/bin/sh -c COMMAND` in the sandbox.
+    #[schema(example = "echo Hello World")]
+    pub command: String,
+    /// Seconds a run may last.
+    #[schema(minimum = 1, maximum = 300)]
+    pub timeout: u32,
+    /// An emoji, a URL or a data: URL.
+    #[schema(required = true)]
+    pub icon: Option<String>,
+    /// Environment variables the command gets.
+    pub env: BTreeMap<String, String>,
+    /// Destinations the command may reach through runbox's proxy
+    /// (`host`, `*.domain`, an address or a CIDR, each with an optional `:port`).
+    #[schema(value_type = Vec<String>)]
+    pub network: Vec<Destination>,
+    /// The user who created it.
+    pub owner: String,
+    /// ISO 8601 UTC, milliseconds.
+    #[schema(example = "2025-05-10T21:00:00.000Z")]
+    pub created_at: String,
+    #[schema(example = "2025-05-10T21:00:00.000Z")]
+    pub updated_at: String,
+}
+
+/// A button to create.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct NewButton {
+    /// Generated (`btn_…`) when absent or null.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$", example = "hello")]
+    id: Option<String>,
+    /// Not blank; surrounding spaces are removed.
+    #[schema(min_length = 1, max_length = 200, example = "Say hello")]
+    name: String,
+    /// A valid command: non-empty, at most 64 KiB, no NUL byte, accepted by
+    /// `sh -n`, first word not on the restricted list.
+    #[schema(min_length = 1, example = "echo Hello World")]
+    command: String,
+    #[schema(max_length = 2000)]
+    description: Option<String>,
+    /// Seconds, 1 to 300; 300 when absent or null.
+    #[schema(minimum = 1, maximum = 300, example = 10)]
+    timeout: Option<u32>,
+    #[schema(max_length = 2048)]
+    icon: Option<String>,
+    /// Names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 characters, not
+    /// `RUNBOX_EXECUTION_ID`); values have no NUL byte and at most 32 KiB;
+    /// at most 100 variables.
+    env: Option<BTreeMap<String, String>>,
+    /// Destinations the command may reach; each must be covered by the
+    /// operator's allow-list (none may be asked for when it is empty). At most 50.
+    #[schema(max_items = 50)]
+    network: Option<Vec<String>>,
+    /// Ignored (shown by the API, accepted so a button can be sent back as read).
+    owner: Option<String>,
+    /// Ignored.
+    created_at: Option<String>,
+    /// Ignored.
+    updated_at: Option<String>,
+}
+
+/// Changes to a button: only the fields present change.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ButtonChanges {
+    /// The id cannot change: when present it must be the button's.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$", nullable = false)]
+    id: Option<String>,
+    /// Not blank; surrounding spaces are removed.
+    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    name: Option<String>,
+    /// A valid command (see creation).
+    #[schema(min_length = 1, nullable = false)]
+    command: Option<String>,
+    /// Null clears it.
+    #[schema(max_length = 2000)]
+    description: Option<String>,
+    /// Seconds, 1 to 300; null keeps the current timeout.
+    #[schema(minimum = 1, maximum = 300)]
+    timeout: Option<u32>,
+    /// Null clears it.
+    #[schema(max_length = 2048)]
+    icon: Option<String>,
+    /// Replaces every variable; null keeps them.
+    env: Option<BTreeMap<String, String>>,
+    /// Replaces the destinations; null clears them.
+    #[schema(max_items = 50)]
+    network: Option<Vec<String>>,
+    /// Ignored.
+    owner: Option<String>,
+    /// Ignored.
+    created_at: Option<String>,
+    /// Ignored.
+    updated_at: Option<String>,
+}
+
 /// The button as the API shows it.
-pub fn render(item: &CatalogItem, spec: &ButtonSpec) -> Value {
-    json!({
-        "id": item.id,
-        "name": spec.name,
-        "description": spec.description,
-        "command": spec.command,
-        "timeout": spec.timeout.secs(),
-        "icon": spec.icon,
-        "env": spec.env,
-        "network": spec.network,
-        "owner": item.owner.as_str(),
-        "created_at": item.created_at.to_iso(),
-        "updated_at": item.updated_at.to_iso(),
-    })
+pub fn render(item: &CatalogItem, spec: &ButtonSpec) -> Button {
+    Button {
+        id: item.id.clone(),
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        command: spec.command.clone(),
+        timeout: spec.timeout.secs(),
+        icon: spec.icon.clone(),
+        env: spec.env.clone(),
+        network: spec.network.clone(),
+        owner: item.owner.as_str().to_owned(),
+        created_at: item.created_at.to_iso(),
+        updated_at: item.updated_at.to_iso(),
+    }
 }
 
 pub fn spec_of(item: &CatalogItem) -> Result<ButtonSpec, ApiError> {
@@ -67,6 +176,20 @@ pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, ButtonSpec
     Ok((item, spec))
 }
 
+/// Create a button.
+#[utoipa::path(
+    post,
+    path = "/api/v1/buttons",
+    tag = "buttons",
+    operation_id = "buttons_create_button",
+    request_body = NewButton,
+    responses(
+        (status = 201, description = "The button created", body = ButtonReply),
+        (status = 400, description = "Malformed body, invalid field (INVALID_REQUEST) or invalid command (INVALID_COMMAND)", body = ErrorBody),
+        (status = 409, description = "A button with this id already exists (CONFLICT)", body = ErrorBody),
+        (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -79,7 +202,7 @@ pub async fn create(
     }
 }
 
-async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<Value, ApiError> {
+async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<Button, ApiError> {
     let object = read_object(state, body).await?;
     let id = match object.get("id") {
         None | Some(Value::Null) => {
@@ -127,6 +250,14 @@ async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<
     }
 }
 
+/// List every button.
+#[utoipa::path(
+    get,
+    path = "/api/v1/buttons",
+    tag = "buttons",
+    operation_id = "buttons_list_buttons",
+    responses((status = 200, description = "Every button", body = ButtonListReply))
+)]
 pub async fn list(State(state): State<AppState>, lang: Lang) -> Response {
     let items = match state.store.list_items(KIND).await {
         Ok(items) => items,
@@ -139,9 +270,22 @@ pub async fn list(State(state): State<AppState>, lang: Lang) -> Response {
             Err(err) => return err.render(lang),
         }
     }
-    success(StatusCode::OK, Value::Array(buttons))
+    success(StatusCode::OK, buttons)
 }
 
+/// Show one button.
+#[utoipa::path(
+    get,
+    path = "/api/v1/buttons/{id}",
+    tag = "buttons",
+    operation_id = "buttons_get_button",
+    params(("id" = String, Path, description = "The button's id")),
+    responses(
+        (status = 200, description = "The button", body = ButtonReply),
+        (status = 400, description = "The id is not valid UTF-8 (INVALID_REQUEST)", body = ErrorBody),
+        (status = 404, description = "No such button (BUTTON_NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn get(State(state): State<AppState>, lang: Lang, Path(id): Path<String>) -> Response {
     match find(&state, &id).await {
         Ok((item, spec)) => success(StatusCode::OK, render(&item, &spec)),
@@ -149,6 +293,22 @@ pub async fn get(State(state): State<AppState>, lang: Lang, Path(id): Path<Strin
     }
 }
 
+/// Change a button (its creator or an admin).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/buttons/{id}",
+    tag = "buttons",
+    operation_id = "buttons_update_button",
+    params(("id" = String, Path, description = "The button's id")),
+    request_body = ButtonChanges,
+    responses(
+        (status = 200, description = "The button changed", body = ButtonReply),
+        (status = 400, description = "Malformed body, invalid field (INVALID_REQUEST) or invalid command (INVALID_COMMAND)", body = ErrorBody),
+        (status = 403, description = "Neither its creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such button (BUTTON_NOT_FOUND)", body = ErrorBody),
+        (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -167,7 +327,7 @@ async fn update_button(
     caller: &Caller,
     id: &str,
     body: Body,
-) -> Result<Value, ApiError> {
+) -> Result<Button, ApiError> {
     let (item, mut spec) = find(state, id).await?;
     if !caller.can_change(&item.owner) {
         return Err(ApiError::new(Code::Forbidden));
@@ -214,6 +374,20 @@ async fn update_button(
     Ok(render(&updated, &spec))
 }
 
+/// Delete a button (its creator or an admin).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/buttons/{id}",
+    tag = "buttons",
+    operation_id = "buttons_delete_button",
+    params(("id" = String, Path, description = "The button's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Done),
+        (status = 400, description = "The id is not valid UTF-8 (INVALID_REQUEST)", body = ErrorBody),
+        (status = 403, description = "Neither its creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such button (BUTTON_NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -234,7 +408,7 @@ pub async fn delete(
     }
     .await;
     match result {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({ "success": true }))).into_response(),
+        Ok(()) => (StatusCode::OK, axum::Json(Done { success: true })).into_response(),
         Err(err) => err.render(lang),
     }
 }

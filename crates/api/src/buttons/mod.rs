@@ -7,31 +7,32 @@ pub(crate) mod reply;
 mod run;
 mod stream;
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth;
-use crate::AppState;
+use crate::{auth, openapi, AppState};
 
 pub use manage::{render as render_button, valid_id, KIND};
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let unauthorized: auth::Unauthorized = reply::unauthorized;
-    Router::new()
-        .route("/api/v1/buttons", get(manage::list).post(manage::create))
-        .route(
-            "/api/v1/buttons/{id}",
-            get(manage::get)
-                .patch(manage::update)
-                .delete(manage::delete),
-        )
-        .route("/api/v1/execute/{id}", post(run::execute))
-        .route("/api/v1/execute/{id}/status", get(run::status))
-        .route("/api/v1/execute/{id}/cancel", post(run::cancel))
-        .route("/api/v1/execute/{id}/stream", get(stream::stream))
-        .route("/api/v1/executions", get(run::history))
+    let router = OpenApiRouter::new()
+        .routes(routes!(manage::list, manage::create))
+        .routes(routes!(manage::get, manage::update, manage::delete))
+        .routes(routes!(run::execute))
+        .routes(routes!(run::status))
+        .routes(routes!(run::cancel))
+        .routes(routes!(stream::stream))
+        .routes(routes!(run::history))
         .route_layer(axum::middleware::from_fn_with_state(
             (state, unauthorized),
             auth::require_key,
-        ))
+        ));
+    openapi::with_errors::<reply::ErrorBody>(
+        router,
+        &[
+            (401, "No valid API key (UNAUTHORIZED)"),
+            (500, "Internal error (INTERNAL_ERROR)"),
+        ],
+    )
 }

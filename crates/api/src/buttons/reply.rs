@@ -8,7 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::run::ButtonExecution;
 
 /// The language of error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,13 +146,47 @@ impl Code {
     }
 }
 
+/// An error reply of the buttons dialect.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ButtonsError)]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    pub error: ErrorInfo,
+    /// The execution, when the error is about one that ended within the
+    /// wait (`EXECUTION_ERROR`, `TIMEOUT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub data: Option<ButtonExecution>,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ButtonsErrorInfo)]
+pub struct ErrorInfo {
+    /// `BUTTON_NOT_FOUND`, `EXECUTION_NOT_FOUND`, `INVALID_COMMAND`,
+    /// `INVALID_REQUEST`, `EXECUTION_ERROR`, `TIMEOUT`, `UNAUTHORIZED`,
+    /// `FORBIDDEN`, `RATE_LIMITED`, `CONFLICT`, `PAYLOAD_TOO_LARGE`,
+    /// `NOT_FOUND`, `INTERNAL_ERROR`, or for errors answered before a
+    /// handler ran, `METHOD_NOT_ALLOWED`, `URI_TOO_LONG`, `HEADERS_TOO_LARGE`…
+    #[schema(example = "BUTTON_NOT_FOUND")]
+    pub code: String,
+    /// The code's sentence, in English or (`Accept-Language: fr`) French.
+    #[schema(example = "Button not found")]
+    pub message: String,
+    /// What in particular was wrong, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub details: Option<String>,
+}
+
 /// An error reply: the code's message, an optional detail beside it, and
 /// the execution's `data` when the error is about one.
 #[derive(Debug)]
 pub struct ApiError {
     pub code: Code,
     pub detail: Option<String>,
-    pub data: Option<Value>,
+    pub data: Option<Box<ButtonExecution>>,
 }
 
 impl ApiError {
@@ -169,11 +206,11 @@ impl ApiError {
         }
     }
 
-    pub fn with_data(code: Code, data: Value) -> Self {
+    pub fn with_data(code: Code, data: ButtonExecution) -> Self {
         Self {
             code,
             detail: None,
-            data: Some(data),
+            data: Some(Box::new(data)),
         }
     }
 
@@ -185,20 +222,79 @@ impl ApiError {
     pub fn render(self, lang: Lang) -> Response {
         // The message is the catalogue's sentence exactly (what clients
         // compare); what was wrong in particular goes beside it.
-        let mut error = json!({ "code": self.code.as_str(), "message": self.code.message(lang) });
-        if let Some(detail) = self.detail {
-            error["details"] = Value::String(detail);
-        }
-        let mut body = json!({ "success": false, "error": error });
-        if let Some(data) = self.data {
-            body["data"] = data;
-        }
+        let body = ErrorBody {
+            success: false,
+            error: ErrorInfo {
+                code: self.code.as_str().to_owned(),
+                message: self.code.message(lang).to_owned(),
+                details: self.detail,
+            },
+            data: self.data.map(|data| *data),
+        };
         (self.code.status(), Json(body)).into_response()
     }
 }
 
-pub fn success(status: StatusCode, data: Value) -> Response {
-    (status, Json(json!({ "success": true, "data": data }))).into_response()
+/// A success reply: `{"success": true, "data": data}`.
+#[derive(Serialize)]
+struct Success<T> {
+    success: bool,
+    data: T,
+}
+
+pub fn success<T: Serialize>(status: StatusCode, data: T) -> Response {
+    (
+        status,
+        Json(Success {
+            success: true,
+            data,
+        }),
+    )
+        .into_response()
+}
+
+/// `{"success": true}`: what DELETE answers.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ButtonsDone)]
+pub struct Done {
+    /// Always `true`.
+    pub success: bool,
+}
+
+/// `{"success": true, "data": button}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ButtonReply {
+    /// Always `true`.
+    success: bool,
+    data: super::manage::Button,
+}
+
+/// `{"success": true, "data": [button…]}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ButtonListReply {
+    /// Always `true`.
+    success: bool,
+    data: Vec<super::manage::Button>,
+}
+
+/// `{"success": true, "data": execution}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ButtonExecutionReply {
+    /// Always `true`.
+    success: bool,
+    data: ButtonExecution,
+}
+
+/// `{"success": true, "data": [execution…]}`, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ButtonExecutionListReply {
+    /// Always `true`.
+    success: bool,
+    data: Vec<ButtonExecution>,
 }
 
 pub fn unauthorized(headers: &HeaderMap) -> Response {

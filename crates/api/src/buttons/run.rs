@@ -14,10 +14,14 @@ use runbox_domain::{
 };
 use runbox_engine::SubmitError;
 use runbox_store::{CancelOutcome, ExecutionFilter};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::manage::{check_command, find};
-use super::reply::{success, ApiError, Code, Lang};
+use super::reply::{
+    success, ApiError, ButtonExecutionListReply, ButtonExecutionReply, Code, ErrorBody, Lang,
+};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -26,15 +30,70 @@ const MAX_WAIT: u64 = 60;
 const LIVE_OUTPUT_CHUNKS: u32 = 100_000;
 
 /// The dialect's word for an execution's state.
-pub fn status_word(execution: &Execution) -> &'static str {
-    match execution.status {
-        ExecutionStatus::Queued => "pending",
-        ExecutionStatus::Running => "running",
-        ExecutionStatus::Succeeded => "completed",
-        ExecutionStatus::Failed => "failed",
-        ExecutionStatus::TimedOut => "timeout",
-        ExecutionStatus::Canceled => "canceled",
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ButtonStatus {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Timeout,
+    Canceled,
+}
+
+impl ButtonStatus {
+    pub fn of(execution: &Execution) -> Self {
+        match execution.status {
+            ExecutionStatus::Queued => ButtonStatus::Pending,
+            ExecutionStatus::Running => ButtonStatus::Running,
+            ExecutionStatus::Succeeded => ButtonStatus::Completed,
+            ExecutionStatus::Failed => ButtonStatus::Failed,
+            ExecutionStatus::TimedOut => ButtonStatus::Timeout,
+            ExecutionStatus::Canceled => ButtonStatus::Canceled,
+        }
     }
+}
+
+/// One run of a button; figures not known yet are null.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ButtonExecution {
+    pub execution_id: String,
+    #[schema(required = true)]
+    pub button_id: Option<String>,
+    pub status: ButtonStatus,
+    /// stdout and stderr interleaved in arrival order, at most 1 MiB; the
+    /// output so far while it runs.
+    #[schema(required = true)]
+    pub output: Option<String>,
+    #[schema(required = true)]
+    pub exit_code: Option<i32>,
+    /// Whether output beyond the limit was discarded.
+    #[schema(required = true)]
+    pub truncated: Option<bool>,
+    /// Why the run did not succeed.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    /// What the run used, once it has ended.
+    #[schema(value_type = Option<ButtonResources>, required = true)]
+    pub resources: Value,
+    /// ISO 8601 UTC, milliseconds.
+    #[schema(required = true)]
+    pub started_at: Option<String>,
+    #[schema(required = true)]
+    pub completed_at: Option<String>,
+}
+
+/// What a run used, as the sandbox measured it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ButtonResources {
+    cpu_ms: Option<u64>,
+    memory_peak_bytes: Option<u64>,
+    wall_ms: u64,
+    /// Bytes received through the run's network proxy.
+    net_rx_bytes: u64,
+    /// Bytes sent through the run's network proxy.
+    net_tx_bytes: u64,
 }
 
 fn status_from_word(word: &str) -> Option<ExecutionStatus> {
@@ -50,20 +109,20 @@ fn status_from_word(word: &str) -> Option<ExecutionStatus> {
 }
 
 /// `data` for an execution; `live` is the output so far of a running one.
-pub fn execution_data(execution: &Execution, live: Option<String>) -> Value {
+pub fn execution_data(execution: &Execution, live: Option<String>) -> ButtonExecution {
     let outcome = execution.outcome.as_ref();
-    json!({
-        "execution_id": execution.id.as_str(),
-        "button_id": execution.subject,
-        "status": status_word(execution),
-        "output": outcome.map(|o| o.stdout.clone()).or(live),
-        "exit_code": outcome.and_then(|o| o.exit_code),
-        "truncated": outcome.map(|o| o.truncated),
-        "error": outcome.and_then(|o| o.error.clone()),
-        "resources": crate::resources::resources(execution),
-        "started_at": execution.started_at.map(|t| t.to_iso()),
-        "completed_at": execution.finished_at.map(|t| t.to_iso()),
-    })
+    ButtonExecution {
+        execution_id: execution.id.as_str().to_owned(),
+        button_id: execution.subject.clone(),
+        status: ButtonStatus::of(execution),
+        output: outcome.map(|o| o.stdout.clone()).or(live),
+        exit_code: outcome.and_then(|o| o.exit_code),
+        truncated: outcome.map(|o| o.truncated),
+        error: outcome.and_then(|o| o.error.clone()),
+        resources: crate::resources::resources(execution),
+        started_at: execution.started_at.map(|t| t.to_iso()),
+        completed_at: execution.finished_at.map(|t| t.to_iso()),
+    }
 }
 
 /// The output a running execution has produced so far.
@@ -80,11 +139,31 @@ pub async fn live_output(state: &AppState, execution: &Execution) -> Option<Stri
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-async fn data_of(state: &AppState, execution: &Execution) -> Value {
+async fn data_of(state: &AppState, execution: &Execution) -> ButtonExecution {
     execution_data(execution, live_output(state, execution).await)
 }
 
-/// `POST /api/v1/execute/{buttonId}?wait=SECONDS`.
+/// Run a button, waiting up to `wait` seconds for it to end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/execute/{id}",
+    tag = "buttons",
+    operation_id = "buttons_execute_button",
+    params(
+        ("id" = String, Path, description = "The button's id"),
+        ("wait" = Option<u32>, Query, minimum = 0, maximum = 60,
+            description = "Seconds to wait for the run to end, 0 to 60 (default 10)"),
+    ),
+    responses(
+        (status = 200, description = "The run ended within the wait: completed (or canceled)", body = ButtonExecutionReply),
+        (status = 202, description = "Still pending or running after the wait", body = ButtonExecutionReply),
+        (status = 400, description = "Invalid wait (INVALID_REQUEST) or the button's command is no longer valid (INVALID_COMMAND)", body = ErrorBody),
+        (status = 404, description = "No such button (BUTTON_NOT_FOUND)", body = ErrorBody),
+        (status = 408, description = "The run timed out within the wait (TIMEOUT, with `data`)", body = ErrorBody),
+        (status = 429, description = "The queue is full (RATE_LIMITED); nothing was created", body = ErrorBody),
+        (status = 500, description = "The run failed within the wait (EXECUTION_ERROR, with `data`), or an internal error", body = ErrorBody),
+    )
+)]
 pub async fn execute(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -170,7 +249,19 @@ async fn finished_reply(state: &AppState, execution: &Execution, lang: Lang) -> 
     }
 }
 
-/// `GET /api/v1/execute/{executionId}/status`.
+/// Show where one of your runs stands.
+#[utoipa::path(
+    get,
+    path = "/api/v1/execute/{id}/status",
+    tag = "buttons",
+    operation_id = "buttons_get_execution_status",
+    params(("id" = String, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "The execution, whatever its status", body = ButtonExecutionReply),
+        (status = 400, description = "The id is not valid UTF-8 (INVALID_REQUEST)", body = ErrorBody),
+        (status = 404, description = "No such execution of yours (EXECUTION_NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -183,8 +274,22 @@ pub async fn status(
     }
 }
 
-/// `POST /api/v1/execute/{executionId}/cancel`: a queued run is canceled at
-/// once; a running one is stopped (its processes killed) before replying.
+/// Cancel one of your runs.
+///
+/// A queued run is canceled at once; a running one is stopped (its
+/// processes killed) before replying; a finished one is left as it is.
+#[utoipa::path(
+    post,
+    path = "/api/v1/execute/{id}/cancel",
+    tag = "buttons",
+    operation_id = "buttons_cancel_execution",
+    params(("id" = String, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "The execution after the cancel", body = ButtonExecutionReply),
+        (status = 400, description = "The id is not valid UTF-8 (INVALID_REQUEST)", body = ErrorBody),
+        (status = 404, description = "No such execution of yours (EXECUTION_NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -217,14 +322,32 @@ pub async fn cancel(
     }
 }
 
-/// `GET /api/v1/executions?button_id=&status=&limit=&offset=`: the caller's runs, newest first.
+/// List your button runs, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/executions",
+    tag = "buttons",
+    operation_id = "buttons_list_executions",
+    params(
+        ("button_id" = Option<String>, Query, description = "Only runs of this button"),
+        ("status" = Option<ButtonStatus>, Query,
+            description = "Only runs in this state (`cancelled` is accepted for `canceled`)"),
+        ("limit" = Option<u32>, Query, minimum = 0,
+            description = "At most this many runs (default 50; more than 1000 is cut to 1000)"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Skip this many runs first (default 0)"),
+    ),
+    responses(
+        (status = 200, description = "Your runs", body = ButtonExecutionListReply),
+        (status = 400, description = "Invalid limit, offset or status (INVALID_REQUEST)", body = ErrorBody),
+    )
+)]
 pub async fn history(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     lang: Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let result: Result<Value, ApiError> = async {
+    let result: Result<Vec<ButtonExecution>, ApiError> = async {
         let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
             // A page larger than the maximum is cut to it, as pagination
             // usually does; an empty value means the default.
@@ -262,7 +385,7 @@ pub async fn history(
         for execution in &executions {
             items.push(data_of(&state, execution).await);
         }
-        Ok(Value::Array(items))
+        Ok(items)
     }
     .await;
     match result {

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::Extension;
 use runbox_domain::ExecutionId;
 
-use super::reply::Lang;
+use super::reply::{ErrorBody, Lang};
 use super::run::{execution_data, visible};
 use crate::auth::Caller;
 use crate::sse::{self, Events};
@@ -16,6 +16,24 @@ use crate::AppState;
 
 const BATCH: u32 = 256;
 
+/// Follow one of your runs live: its output, then its final state.
+///
+/// Server-Sent Events: `output` events whose data is a raw chunk of output
+/// as the command produced it, then exactly one `status` event whose data is
+/// the final execution object (as `data` of the status route), and the
+/// stream ends.
+#[utoipa::path(
+    get,
+    path = "/api/v1/execute/{id}/stream",
+    tag = "buttons",
+    operation_id = "buttons_stream_execution",
+    params(("id" = String, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "`output` events, then one `status` event", content_type = "text/event-stream", body = String),
+        (status = 400, description = "The id is not valid UTF-8 (INVALID_REQUEST)", body = ErrorBody),
+        (status = 404, description = "No such execution of yours (EXECUTION_NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -61,7 +79,9 @@ async fn pump(state: AppState, id: ExecutionId, tx: Events) {
             if !rest.is_empty() {
                 sse::send(&tx, "output", rest).await;
             }
-            sse::send(&tx, "status", execution_data(&execution, None).to_string()).await;
+            let data = serde_json::to_string(&execution_data(&execution, None))
+                .unwrap_or_else(|_| "{}".to_owned());
+            sse::send(&tx, "status", data).await;
             return;
         }
         if !sse::wait_for_news(&mut events, &id, &tx).await {

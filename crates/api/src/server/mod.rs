@@ -60,7 +60,10 @@ pub async fn serve(
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(protocol_errors::ProtocolErrors::new(stream)), TowerToHyperService::new(app.clone()));
+            .serve_connection(
+                TokioIo::new(protocol_errors::ProtocolErrors::new(stream)),
+                TowerToHyperService::new(app.clone()),
+            );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;

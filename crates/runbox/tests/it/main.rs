@@ -15,6 +15,7 @@ mod make_api;
 mod metrics;
 mod multinode;
 mod network;
+mod openapi;
 mod package_disk;
 mod packages;
 mod python_api;
