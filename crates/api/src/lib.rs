@@ -49,10 +49,10 @@ pub use state::{ApiSettings, AppState};
 fn described_routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base(&state.settings.version))
         .merge(admin::routes(state.clone()))
-        .merge(OpenApiRouter::from(python::routes(state.clone())))
+        .merge(python::routes(state.clone()))
         .merge(buttons::routes(state.clone()))
-        .merge(OpenApiRouter::from(agents::routes(state.clone())))
-        .merge(OpenApiRouter::from(scenarios::routes(state.clone())))
+        .merge(agents::routes(state.clone()))
+        .merge(scenarios::routes(state.clone()))
         .merge(web::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())

@@ -5,6 +5,24 @@
 
 use runbox_domain::{Execution, Resources};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+/// What a run used, as the sandbox measured it: the OpenAPI schema of
+/// [`render`]'s object, shared by every dialect.
+#[derive(ToSchema)]
+#[schema(as = Resources)]
+#[allow(dead_code)]
+pub struct ResourcesSchema {
+    /// CPU time of every process of the run, or null when not measured.
+    cpu_ms: Option<u64>,
+    /// The largest resident set of any one process of the run.
+    memory_peak_bytes: Option<u64>,
+    wall_ms: u64,
+    /// Bytes received through the run's network proxy.
+    net_rx_bytes: u64,
+    /// Bytes sent through the run's network proxy.
+    net_tx_bytes: u64,
+}
 
 pub fn resources(execution: &Execution) -> Value {
     match execution.outcome.as_ref().and_then(|o| o.resources) {

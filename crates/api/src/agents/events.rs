@@ -8,15 +8,33 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use runbox_domain::ExecutionId;
 use runbox_store::OutputStream;
-use serde_json::Value;
 
-use super::run::{render, visible};
+use super::reply::DetailBody;
+use super::run::{render, visible, AgentExecution};
 use crate::auth::Caller;
 use crate::sse::{self, Events};
 use crate::AppState;
 
 const BATCH: u32 = 256;
 
+/// Follow one of your executions live: its status changes and output lines.
+///
+/// Server-Sent Events: a `status` event (data: the execution object, as
+/// `GET /executions/{id}` returns it) on every change, `log` events (data:
+/// one line of output) as the agent produces them; the stream ends after the
+/// terminal status.
+#[utoipa::path(
+    get,
+    path = "/executions/{id}/events",
+    tag = "agents",
+    operation_id = "agents_stream_execution_events",
+    params(("id" = String, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "`status` and `log` events, ending with the terminal `status`", content_type = "text/event-stream", body = String),
+        (status = 400, description = "The id is not valid UTF-8", body = DetailBody),
+        (status = 404, description = "No such agent execution of yours", body = DetailBody),
+    )
+)]
 pub async fn events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -32,7 +50,7 @@ async fn pump(state: AppState, id: ExecutionId, tx: Events) {
     let mut events = state.store.events();
     let mut cursor = 0i64;
     let mut lines = Lines::default();
-    let mut last_status: Option<Value> = None;
+    let mut last_status: Option<AgentExecution> = None;
     loop {
         let Ok(Some(execution)) = state.store.get_execution(&id).await else {
             return;
@@ -43,7 +61,7 @@ async fn pump(state: AppState, id: ExecutionId, tx: Events) {
         // A client joining a run learns where it stands before its output;
         // the terminal status comes after the last line.
         if changed && !ended {
-            if !sse::send(&tx, "status", status.to_string()).await {
+            if !sse::send(&tx, "status", json(&status)).await {
                 return;
             }
             last_status = Some(status.clone());
@@ -69,13 +87,17 @@ async fn pump(state: AppState, id: ExecutionId, tx: Events) {
             for line in lines.finish() {
                 sse::send(&tx, "log", line).await;
             }
-            sse::send(&tx, "status", status.to_string()).await;
+            sse::send(&tx, "status", json(&status)).await;
             return;
         }
         if !sse::wait_for_news(&mut events, &id, &tx).await {
             return;
         }
     }
+}
+
+fn json(execution: &AgentExecution) -> String {
+    serde_json::to_string(execution).unwrap_or_default()
 }
 
 /// Splits each stream's bytes into lines, keeping unfinished ones.

@@ -1,16 +1,20 @@
 //! Agent management: create, list, get, update, delete. Everybody may see
 //! and run agents; only their creator or an admin may change them.
 
+use std::collections::BTreeMap;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use runbox_domain::{AgentRuntime, AgentSpec, Timeout, Timestamp};
+use runbox_domain::{AgentRuntime, AgentSpec, Destination, Timeout, Timestamp};
 use runbox_store::{CatalogItem, NewCatalogItem};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::reply::{body_error, detail, forbidden, internal, unprocessable, Detail};
+use super::reply::{body_error, detail, forbidden, internal, unprocessable, Detail, DetailBody};
 use crate::auth::Caller;
 use crate::fields::{self, Object};
 use crate::{body, AppState};
@@ -19,26 +23,190 @@ pub const KIND: &str = "agent";
 pub const MAX_TIMEOUT: u32 = 3600;
 pub const DEFAULT_TIMEOUT: u32 = 600;
 
-pub fn render(item: &CatalogItem, spec: &AgentSpec) -> Value {
+/// How an agent runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = AgentRuntimeKind)]
+pub enum RuntimeKind {
+    /// Python code defining `run(input)`, which returns a JSON object.
+    Python,
+    /// A shell command reading the input JSON on stdin and writing a JSON
+    /// object on stdout.
+    Command,
+}
+
+/// An agent: a program anybody may run with a JSON input.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Agent {
+    /// A UUID (an agent declared in the configuration file may have its own id).
+    #[schema(example = "4f6c1f5e-8d0a-4c5b-9a57-1f0e3b7c2d10")]
+    pub agent_id: String,
+    #[schema(example = "Summarizer")]
+    pub name: String,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    pub runtime: RuntimeKind,
+    /// The Python source of a `python` agent; null for a `command` agent.
+    #[schema(required = true)]
+    pub code: Option<String>,
+    /// The shell command of a `command` agent; null for a `python` agent.
+    #[schema(required = true)]
+    pub command: Option<String>,
+    /// Queue priority of its runs, 0 to 100 (higher runs first).
+    #[schema(minimum = 0, maximum = 100, example = 50)]
+    pub priority: u8,
+    /// Seconds a run may last.
+    #[schema(minimum = 1, maximum = 3600, example = 600)]
+    pub timeout: u32,
+    /// Environment variables the agent gets.
+    pub env: BTreeMap<String, String>,
+    /// Destinations the agent may reach through runbox's proxy
+    /// (`host`, `*.domain`, an address or a CIDR, each with an optional `:port`).
+    #[schema(value_type = Vec<String>)]
+    pub network: Vec<Destination>,
+    /// The user who created it.
+    pub owner: String,
+    /// ISO 8601 UTC, milliseconds.
+    #[schema(example = "2025-05-10T21:00:00.000Z")]
+    pub created_at: String,
+    #[schema(example = "2025-05-10T21:00:00.000Z")]
+    pub updated_at: String,
+}
+
+pub fn render(item: &CatalogItem, spec: &AgentSpec) -> Agent {
     let (runtime, code, command) = match &spec.runtime {
-        AgentRuntime::Python { code } => ("python", Some(code.as_str()), None),
-        AgentRuntime::Command { command } => ("command", None, Some(command.as_str())),
+        AgentRuntime::Python { code } => (RuntimeKind::Python, Some(code.clone()), None),
+        AgentRuntime::Command { command } => (RuntimeKind::Command, None, Some(command.clone())),
     };
-    json!({
-        "agent_id": item.id,
-        "name": spec.name,
-        "description": spec.description,
-        "runtime": runtime,
-        "code": code,
-        "command": command,
-        "priority": spec.priority.value(),
-        "timeout": spec.timeout.secs(),
-        "env": spec.env,
-        "network": spec.network,
-        "owner": item.owner.as_str(),
-        "created_at": item.created_at.to_iso(),
-        "updated_at": item.updated_at.to_iso(),
-    })
+    Agent {
+        agent_id: item.id.clone(),
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        runtime,
+        code,
+        command,
+        priority: spec.priority.value(),
+        timeout: spec.timeout.secs(),
+        env: spec.env.clone(),
+        network: spec.network.clone(),
+        owner: item.owner.as_str().to_owned(),
+        created_at: item.created_at.to_iso(),
+        updated_at: item.updated_at.to_iso(),
+    }
+}
+
+/// Environment variables of an agent, as a request gives them.
+pub struct AgentEnv;
+
+impl utoipa::PartialSchema for AgentEnv {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 \
+                 characters, not `RUNBOX_EXECUTION_ID`); values are strings with no NUL byte \
+                 and at most 32 KiB; at most 100 variables.",
+            ))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,127}$")),
+            ))
+            .additional_properties(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[^\\u0000]*$"))
+                    .max_length(Some(32 * 1024)),
+            ))
+            .max_properties(Some(100))
+            .into()
+    }
+}
+
+impl ToSchema for AgentEnv {}
+
+/// An agent to create. Other fields are ignored (an agent read back may be
+/// sent as it is).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewAgent {
+    /// Not blank; surrounding spaces are removed.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S",
+        example = "Summarizer"
+    )]
+    name: String,
+    #[schema(max_length = 2000)]
+    description: Option<String>,
+    runtime: RuntimeKind,
+    /// Required for a `python` agent (Python source defining `run(input)`,
+    /// at most 1 MiB, which must compile); absent or null for a `command` agent.
+    #[schema(
+        pattern = "\\S",
+        example = "def run(input):\n    return {\"echo\": input}"
+    )]
+    code: Option<String>,
+    /// Required for a `command` agent (a valid shell command: accepted by
+    /// `sh -n`, first word not on the restricted list); absent or null for a
+    /// `python` agent.
+    #[schema(pattern = "\\S", example = "cat")]
+    command: Option<String>,
+    /// 0 to 100; 50 when absent or null.
+    #[schema(minimum = 0, maximum = 100)]
+    priority: Option<u8>,
+    /// Seconds, 1 to 3600; 600 when absent or null.
+    #[schema(minimum = 1, maximum = 3600)]
+    timeout: Option<u32>,
+    #[schema(value_type = Option<AgentEnv>)]
+    env: Option<BTreeMap<String, String>>,
+    /// Destinations the agent may reach; each must be covered by the
+    /// operator's allow-list (none may be asked for when it is empty). At most 50.
+    #[schema(max_items = 50)]
+    network: Option<Vec<String>>,
+}
+
+/// Changes to an agent: only the fields given change. Other fields are ignored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AgentChanges {
+    /// Not blank; surrounding spaces are removed.
+    #[schema(required = false, min_length = 1, max_length = 200, pattern = "\\S")]
+    name: String,
+    /// null removes it.
+    #[schema(max_length = 2000)]
+    description: Option<String>,
+    /// Changing the runtime needs the program of the new one (`code` or `command`).
+    #[schema(required = false)]
+    runtime: RuntimeKind,
+    /// A `python` agent's new code (null keeps the current code).
+    #[schema(pattern = "\\S")]
+    code: Option<String>,
+    /// A `command` agent's new command (null keeps the current command).
+    #[schema(pattern = "\\S")]
+    command: Option<String>,
+    /// 0 to 100; null keeps the current priority.
+    #[schema(minimum = 0, maximum = 100)]
+    priority: Option<u8>,
+    /// Seconds, 1 to 3600; null keeps the current timeout.
+    #[schema(minimum = 1, maximum = 3600)]
+    timeout: Option<u32>,
+    /// Replaces every variable; null keeps them.
+    #[schema(value_type = Option<AgentEnv>)]
+    env: Option<BTreeMap<String, String>>,
+    /// Replaces the destinations; null removes them all.
+    #[schema(max_items = 50)]
+    network: Option<Vec<String>>,
+}
+
+/// An agent deleted.
+#[derive(Serialize, ToSchema)]
+pub struct AgentDeleted {
+    pub agent_id: String,
+    /// Always true.
+    pub deleted: bool,
 }
 
 pub fn spec_of(item: &CatalogItem) -> Result<AgentSpec, Detail> {
@@ -57,6 +225,20 @@ pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, AgentSpec)
     Ok((item, spec))
 }
 
+/// Create an agent.
+#[utoipa::path(
+    post,
+    path = "/agents",
+    tag = "agents",
+    operation_id = "agents_create_agent",
+    request_body = NewAgent,
+    responses(
+        (status = 201, description = "The agent created", body = Agent),
+        (status = 400, description = "Malformed JSON", body = DetailBody),
+        (status = 413, description = "Body too large", body = DetailBody),
+        (status = 422, description = "A field is missing or invalid (name, runtime, code that does not compile, an invalid command, priority, timeout, env, network)", body = DetailBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -99,7 +281,7 @@ pub async fn create(
             })
             .await
             .map_err(|e| internal(&e))?;
-        Ok::<Value, Detail>(render(&item, &spec))
+        Ok::<Agent, Detail>(render(&item, &spec))
     }
     .await;
     match result {
@@ -185,6 +367,14 @@ async fn check_runtime(state: &AppState, runtime: &AgentRuntime) -> Result<(), D
     }
 }
 
+/// List every agent.
+#[utoipa::path(
+    get,
+    path = "/agents",
+    tag = "agents",
+    operation_id = "agents_list_agents",
+    responses((status = 200, description = "Every agent, whoever created it", body = Vec<Agent>))
+)]
 pub async fn list(State(state): State<AppState>) -> Response {
     let items = match state.store.list_items(KIND).await {
         Ok(items) => items,
@@ -200,6 +390,19 @@ pub async fn list(State(state): State<AppState>) -> Response {
     Json(agents).into_response()
 }
 
+/// Get an agent.
+#[utoipa::path(
+    get,
+    path = "/agents/{agent_id}",
+    tag = "agents",
+    operation_id = "agents_get_agent",
+    params(("agent_id" = String, Path, description = "The agent's id")),
+    responses(
+        (status = 200, description = "The agent", body = Agent),
+        (status = 400, description = "The id is not valid UTF-8", body = DetailBody),
+        (status = 404, description = "No such agent", body = DetailBody),
+    )
+)]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match find(&state, &id).await {
         Ok((item, spec)) => Json(render(&item, &spec)).into_response(),
@@ -207,6 +410,23 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     }
 }
 
+/// Change an agent (its creator or an admin).
+#[utoipa::path(
+    patch,
+    path = "/agents/{agent_id}",
+    tag = "agents",
+    operation_id = "agents_update_agent",
+    params(("agent_id" = String, Path, description = "The agent's id")),
+    request_body = AgentChanges,
+    responses(
+        (status = 200, description = "The agent as changed", body = Agent),
+        (status = 400, description = "Malformed JSON, or an id that is not valid UTF-8", body = DetailBody),
+        (status = 403, description = "Neither its creator nor an admin", body = DetailBody),
+        (status = 404, description = "No such agent", body = DetailBody),
+        (status = 413, description = "Body too large", body = DetailBody),
+        (status = 422, description = "A field is invalid", body = DetailBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -266,6 +486,20 @@ pub async fn update(
     }
 }
 
+/// Delete an agent (its creator or an admin).
+#[utoipa::path(
+    delete,
+    path = "/agents/{agent_id}",
+    tag = "agents",
+    operation_id = "agents_delete_agent",
+    params(("agent_id" = String, Path, description = "The agent's id")),
+    responses(
+        (status = 200, description = "Deleted", body = AgentDeleted),
+        (status = 400, description = "The id is not valid UTF-8", body = DetailBody),
+        (status = 403, description = "Neither its creator nor an admin", body = DetailBody),
+        (status = 404, description = "No such agent", body = DetailBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -285,7 +519,11 @@ pub async fn delete(
     }
     .await;
     match result {
-        Ok(()) => Json(json!({ "agent_id": id, "deleted": true })).into_response(),
+        Ok(()) => Json(AgentDeleted {
+            agent_id: id,
+            deleted: true,
+        })
+        .into_response(),
         Err(response) => response.into_response(),
     }
 }

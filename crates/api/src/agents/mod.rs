@@ -7,31 +7,29 @@ mod manage;
 pub(crate) mod reply;
 mod run;
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth;
-use crate::AppState;
+use crate::{auth, openapi, AppState};
 
 pub use manage::KIND;
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let unauthorized: auth::Unauthorized = reply::unauthorized;
-    Router::new()
-        .route("/agents", get(manage::list).post(manage::create))
-        .route(
-            "/agents/{agent_id}",
-            get(manage::get)
-                .patch(manage::update)
-                .delete(manage::delete),
-        )
-        .route("/executions/run", post(run::run))
-        .route("/executions", get(run::list))
-        .route("/executions/{id}", get(run::get))
-        .route("/executions/{id}/events", get(events::events))
-        .route("/executions/{id}/cancel", post(run::cancel))
+    let router = OpenApiRouter::new()
+        .routes(routes!(manage::list, manage::create))
+        .routes(routes!(manage::get, manage::update, manage::delete))
+        .routes(routes!(run::run))
+        .routes(routes!(run::list))
+        .routes(routes!(run::get))
+        .routes(routes!(events::events))
+        .routes(routes!(run::cancel))
         .route_layer(axum::middleware::from_fn_with_state(
             (state, unauthorized),
             auth::require_key,
-        ))
+        ));
+    openapi::with_errors::<reply::DetailBody>(
+        router,
+        &[(401, "No valid API key"), (500, "Internal error")],
+    )
 }

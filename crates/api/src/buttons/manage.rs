@@ -69,6 +69,40 @@ pub struct Button {
     pub updated_at: String,
 }
 
+/// Environment variables of a button, as a request gives them: names match
+/// `[A-Za-z_][A-Za-z0-9_]*` (at most 128 characters, not
+/// `RUNBOX_EXECUTION_ID`); values have no NUL byte and at most 32 KiB; at
+/// most 100 variables.
+pub struct ButtonEnv;
+
+impl utoipa::PartialSchema for ButtonEnv {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 \
+                 characters, not `RUNBOX_EXECUTION_ID`); values have no NUL byte and at most \
+                 32 KiB; at most 100 variables.",
+            ))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,127}$")),
+            ))
+            .additional_properties(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[^\\u0000]*$"))
+                    .max_length(Some(32 * 1024)),
+            ))
+            .max_properties(Some(100))
+            .into()
+    }
+}
+
+impl ToSchema for ButtonEnv {}
+
 /// A button to create.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,7 +112,12 @@ pub struct NewButton {
     #[schema(pattern = "^[a-z0-9_-]{1,64}$", example = "hello")]
     id: Option<String>,
     /// Not blank; surrounding spaces are removed.
-    #[schema(min_length = 1, max_length = 200, example = "Say hello")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S",
+        example = "Say hello"
+    )]
     name: String,
     /// A valid command: non-empty, at most 64 KiB, no NUL byte, accepted by
     /// `sh -n`, first word not on the restricted list.
@@ -91,9 +130,7 @@ pub struct NewButton {
     timeout: Option<u32>,
     #[schema(max_length = 2048)]
     icon: Option<String>,
-    /// Names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 characters, not
-    /// `RUNBOX_EXECUTION_ID`); values have no NUL byte and at most 32 KiB;
-    /// at most 100 variables.
+    #[schema(value_type = Option<ButtonEnv>)]
     env: Option<BTreeMap<String, String>>,
     /// Destinations the command may reach; each must be covered by the
     /// operator's allow-list (none may be asked for when it is empty). At most 50.
@@ -116,7 +153,7 @@ pub struct ButtonChanges {
     #[schema(pattern = "^[a-z0-9_-]{1,64}$", nullable = false)]
     id: Option<String>,
     /// Not blank; surrounding spaces are removed.
-    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S", nullable = false)]
     name: Option<String>,
     /// A valid command (see creation).
     #[schema(min_length = 1, nullable = false)]
@@ -131,6 +168,7 @@ pub struct ButtonChanges {
     #[schema(max_length = 2048)]
     icon: Option<String>,
     /// Replaces every variable; null keeps them.
+    #[schema(value_type = Option<ButtonEnv>)]
     env: Option<BTreeMap<String, String>>,
     /// Replaces the destinations; null clears them.
     #[schema(max_items = 50)]
@@ -184,7 +222,14 @@ pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, ButtonSpec
     operation_id = "buttons_create_button",
     request_body = NewButton,
     responses(
-        (status = 201, description = "The button created", body = ButtonReply),
+        (status = 201, description = "The button created", body = ButtonReply,
+            links(
+                ("GetButton" = (operation_id = "buttons_get_button", parameters(("id" = "$response.body#/data/id")))),
+                ("UpdateButton" = (operation_id = "buttons_update_button", parameters(("id" = "$response.body#/data/id")))),
+                ("DeleteButton" = (operation_id = "buttons_delete_button", parameters(("id" = "$response.body#/data/id")))),
+                ("ExecuteButton" = (operation_id = "buttons_execute_button", parameters(("id" = "$response.body#/data/id")))),
+            )
+        ),
         (status = 400, description = "Malformed body, invalid field (INVALID_REQUEST) or invalid command (INVALID_COMMAND)", body = ErrorBody),
         (status = 409, description = "A button with this id already exists (CONFLICT)", body = ErrorBody),
         (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),

@@ -74,26 +74,13 @@ pub struct ButtonExecution {
     #[schema(required = true)]
     pub error: Option<String>,
     /// What the run used, once it has ended.
-    #[schema(value_type = Option<ButtonResources>, required = true)]
+    #[schema(value_type = Option<crate::resources::ResourcesSchema>, required = true)]
     pub resources: Value,
     /// ISO 8601 UTC, milliseconds.
     #[schema(required = true)]
     pub started_at: Option<String>,
     #[schema(required = true)]
     pub completed_at: Option<String>,
-}
-
-/// What a run used, as the sandbox measured it.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ButtonResources {
-    cpu_ms: Option<u64>,
-    memory_peak_bytes: Option<u64>,
-    wall_ms: u64,
-    /// Bytes received through the run's network proxy.
-    net_rx_bytes: u64,
-    /// Bytes sent through the run's network proxy.
-    net_tx_bytes: u64,
 }
 
 fn status_from_word(word: &str) -> Option<ExecutionStatus> {
@@ -155,8 +142,20 @@ async fn data_of(state: &AppState, execution: &Execution) -> ButtonExecution {
             description = "Seconds to wait for the run to end, 0 to 60 (default 10)"),
     ),
     responses(
-        (status = 200, description = "The run ended within the wait: completed (or canceled)", body = ButtonExecutionReply),
-        (status = 202, description = "Still pending or running after the wait", body = ButtonExecutionReply),
+        (status = 200, description = "The run ended within the wait: completed (or canceled)", body = ButtonExecutionReply,
+            links(
+                ("ExecutionStatus" = (operation_id = "buttons_get_execution_status", parameters(("id" = "$response.body#/data/execution_id")))),
+                ("CancelExecution" = (operation_id = "buttons_cancel_execution", parameters(("id" = "$response.body#/data/execution_id")))),
+                ("StreamExecution" = (operation_id = "buttons_stream_execution", parameters(("id" = "$response.body#/data/execution_id")))),
+            )
+        ),
+        (status = 202, description = "Still pending or running after the wait", body = ButtonExecutionReply,
+            links(
+                ("ExecutionStatus" = (operation_id = "buttons_get_execution_status", parameters(("id" = "$response.body#/data/execution_id")))),
+                ("CancelExecution" = (operation_id = "buttons_cancel_execution", parameters(("id" = "$response.body#/data/execution_id")))),
+                ("StreamExecution" = (operation_id = "buttons_stream_execution", parameters(("id" = "$response.body#/data/execution_id")))),
+            )
+        ),
         (status = 400, description = "Invalid wait (INVALID_REQUEST) or the button's command is no longer valid (INVALID_COMMAND)", body = ErrorBody),
         (status = 404, description = "No such button (BUTTON_NOT_FOUND)", body = ErrorBody),
         (status = 408, description = "The run timed out within the wait (TIMEOUT, with `data`)", body = ErrorBody),

@@ -12,10 +12,28 @@ use runbox_engine::SubmitError;
 use serde_json::json;
 
 use super::envelope::{accepted, final_envelope, queue_full, Stamp};
-use super::{errors, validate};
+use super::{errors, schema, validate};
 use crate::auth::Caller;
 use crate::{body, AppState};
 
+/// Run a Python snippet: wait for its end and answer with the envelope, or
+/// with a `webhook_url` answer 202 at once and POST the envelope there.
+#[utoipa::path(
+    post,
+    path = "/v1/code/execute/python",
+    tag = "python",
+    operation_id = "python_execute",
+    request_body = schema::ExecuteRequest,
+    responses(
+        (status = 200, description = "The run succeeded: `response` is `{result, stdout, stderr, exit_code, truncated}`", body = schema::Envelope),
+        (status = 202, description = "Accepted with a `webhook_url`: the final envelope is POSTed there", body = schema::Accepted),
+        (status = 400, description = "The run failed (exception, syntax error, non-zero exit), or the request was refused before anything ran (`Invalid payload: …`, `Invalid dependencies: …`, `Invalid network request: …`)", body = schema::BadRequest),
+        (status = 408, description = "The run timed out (`error`: `Execution timed out after N seconds`)", body = schema::Envelope),
+        (status = 413, description = "Body too large", body = schema::Refusal),
+        (status = 429, description = "The queue is full (`MAX_QUEUE_LENGTH (N) reached`); nothing was created", body = schema::Envelope),
+        (status = 500, description = "Runbox failed the run (sandbox set-up, interrupted, canceled) or an internal error", body = schema::Failure),
+    )
+)]
 pub async fn execute(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

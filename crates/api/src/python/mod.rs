@@ -6,14 +6,14 @@
 mod envelope;
 mod errors;
 mod execute;
+mod schema;
 mod toolkit;
 mod validate;
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth;
-use crate::AppState;
+use crate::{auth, openapi, AppState};
 
 pub use envelope::WebhookEnvelope;
 
@@ -22,15 +22,16 @@ pub const JOB_STATUS_PATH: &str = "/v1/toolkit/job/status";
 pub const JOBS_STATUS_PATH: &str = "/v1/toolkit/jobs/status";
 pub const AUTHENTICATE_PATH: &str = "/v1/toolkit/authenticate";
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let unauthorized: auth::Unauthorized = errors::unauthorized;
-    Router::new()
-        .route(EXECUTE_PATH, post(execute::execute))
-        .route(JOB_STATUS_PATH, post(toolkit::job_status))
-        .route(JOBS_STATUS_PATH, post(toolkit::jobs_status))
-        .route(AUTHENTICATE_PATH, get(toolkit::authenticate))
+    let router = OpenApiRouter::new()
+        .routes(routes!(execute::execute))
+        .routes(routes!(toolkit::job_status))
+        .routes(routes!(toolkit::jobs_status))
+        .routes(routes!(toolkit::authenticate))
         .route_layer(axum::middleware::from_fn_with_state(
             (state, unauthorized),
             auth::require_key,
-        ))
+        ));
+    openapi::with_errors::<schema::Unauthorized>(router, &[(401, "No valid API key")])
 }

@@ -14,12 +14,28 @@ use serde_json::{json, Map, Value};
 
 use super::envelope::{final_envelope, Stamp};
 use super::execute::{internal, stamp};
-use super::{errors, validate, AUTHENTICATE_PATH, JOBS_STATUS_PATH, JOB_STATUS_PATH};
+use super::{errors, schema, validate, AUTHENTICATE_PATH, JOBS_STATUS_PATH, JOB_STATUS_PATH};
 use crate::auth::Caller;
 use crate::time::secs3;
 use crate::{body, AppState};
 
-/// `POST /v1/toolkit/job/status {"job_id"}`.
+/// A job's status (NCA toolkit): queued, running, done (whatever the
+/// outcome) or failed (runbox failed it), with the final envelope once
+/// done.
+#[utoipa::path(
+    post,
+    path = "/v1/toolkit/job/status",
+    tag = "python",
+    operation_id = "python_job_status",
+    request_body = schema::JobStatusRequest,
+    responses(
+        (status = 200, description = "`response` is `{job_status, job_id, queue_id, process_id, response}`", body = schema::Envelope),
+        (status = 400, description = "A body that does not fit (`Invalid payload: …`)", body = schema::Refusal),
+        (status = 404, description = "No such job of yours: `message` is `{error: \"Job not found\", job_id}`", body = schema::Envelope),
+        (status = 413, description = "Body too large", body = schema::Refusal),
+        (status = 500, description = "Internal error", body = schema::Failure),
+    )
+)]
 pub async fn job_status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -79,7 +95,20 @@ pub async fn job_status(
     (StatusCode::OK, Json(body)).into_response()
 }
 
-/// `POST /v1/toolkit/jobs/status {"since_seconds"?: 600}`.
+/// The status of every job of yours created in the last `since_seconds`.
+#[utoipa::path(
+    post,
+    path = "/v1/toolkit/jobs/status",
+    tag = "python",
+    operation_id = "python_jobs_status",
+    request_body(content = Option<schema::JobsStatusRequest>, description = "Optional: `since_seconds` defaults to 600"),
+    responses(
+        (status = 200, description = "`response` is `{JOB_ID: job_status, …}`", body = schema::Envelope),
+        (status = 400, description = "A body that does not fit (`Invalid payload: …`)", body = schema::Refusal),
+        (status = 413, description = "Body too large", body = schema::Refusal),
+        (status = 500, description = "Internal error", body = schema::Failure),
+    )
+)]
 pub async fn jobs_status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -125,7 +154,16 @@ pub async fn jobs_status(
     (StatusCode::OK, Json(body)).into_response()
 }
 
-/// `GET /v1/toolkit/authenticate`: reached only with a valid key.
+/// Check a key: reached only with a valid one (`response: "Authorized"`).
+#[utoipa::path(
+    get,
+    path = "/v1/toolkit/authenticate",
+    tag = "python",
+    operation_id = "python_authenticate",
+    responses(
+        (status = 200, description = "The key is valid", body = schema::Envelope),
+    )
+)]
 pub async fn authenticate(State(state): State<AppState>) -> Response {
     let started = Timestamp::now();
     let stamp = stamp(&state).await;

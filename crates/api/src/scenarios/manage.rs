@@ -18,7 +18,10 @@ use runbox_workflow::job::MAX_DURATION_SECS;
 use serde_json::{json, Map, Value};
 
 use super::render;
-use super::reply::{body_error, forbidden, internal, invalid_input, not_found, ScenarioApiError};
+use super::reply::{
+    body_error, forbidden, internal, invalid_input, not_found, ErrorBody, ScenarioApiError,
+};
+use super::schema;
 use crate::auth::Caller;
 use crate::{body, fields, AppState};
 
@@ -237,6 +240,22 @@ fn name_or_blueprints(object: &Map<String, Value>, blueprint: &Value) -> Result<
     }
 }
 
+/// Create a scenario (inactive until started).
+#[utoipa::path(
+    post,
+    path = "/scenarios",
+    tag = "scenarios",
+    operation_id = "scenarios_create_scenario",
+    params(
+        ("teamId" = Option<i64>, Query, description = "The scenario's team (else `teamId` in the body)"),
+    ),
+    request_body = schema::NewScenario,
+    responses(
+        (status = 201, description = "The scenario created", body = schema::ScenarioReply),
+        (status = 400, description = "Malformed body, invalid field or blueprint (INVALID_INPUT)", body = ErrorBody),
+        (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -289,6 +308,20 @@ pub async fn create(
     }
 }
 
+/// List scenarios, optionally of one team.
+#[utoipa::path(
+    get,
+    path = "/scenarios",
+    tag = "scenarios",
+    operation_id = "scenarios_list_scenarios",
+    params(
+        ("teamId" = Option<i64>, Query, description = "Only this team's scenarios"),
+    ),
+    responses(
+        (status = 200, description = "The scenarios", body = schema::ScenarioListReply),
+        (status = 400, description = "teamId is not an integer (INVALID_INPUT)", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -326,6 +359,20 @@ pub async fn list(
     }
 }
 
+/// Get a scenario.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}",
+    tag = "scenarios",
+    operation_id = "scenarios_get_scenario",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    responses(
+        (status = 200, description = "The scenario", body = schema::ScenarioReply),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match find(&state, &id).await {
         Ok((item, definition)) => {
@@ -335,6 +382,20 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     }
 }
 
+/// Get a scenario's blueprint, scheduling and interface, in Make's shape.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/blueprint",
+    tag = "scenarios",
+    operation_id = "scenarios_get_blueprint",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    responses(
+        (status = 200, description = "The blueprint", body = schema::BlueprintReply),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn blueprint_of(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match find(&state, &id).await {
         // Make's shape, which its SDK's `blueprints.get` reads.
@@ -382,6 +443,24 @@ async fn save(
     Ok((updated, definition))
 }
 
+/// Change a scenario; `isPaused` activates or deactivates it.
+#[utoipa::path(
+    patch,
+    path = "/scenarios/{id}",
+    tag = "scenarios",
+    operation_id = "scenarios_update_scenario",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    request_body = schema::ScenarioChanges,
+    responses(
+        (status = 200, description = "The scenario changed", body = schema::ScenarioReply),
+        (status = 400, description = "Malformed body, invalid field or blueprint (INVALID_INPUT)", body = ErrorBody),
+        (status = 403, description = "Not the scenario's creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+        (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -448,6 +527,21 @@ pub async fn set_active(state: AppState, caller: Caller, id: String, active: boo
     }
 }
 
+/// Activate a scenario.
+#[utoipa::path(
+    post,
+    path = "/scenarios/{id}/start",
+    tag = "scenarios",
+    operation_id = "scenarios_start_scenario",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    responses(
+        (status = 200, description = "The scenario, active", body = schema::ScenarioReply),
+        (status = 403, description = "Not the scenario's creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn start(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -456,6 +550,21 @@ pub async fn start(
     set_active(state, caller, id, true).await
 }
 
+/// Deactivate a scenario.
+#[utoipa::path(
+    post,
+    path = "/scenarios/{id}/stop",
+    tag = "scenarios",
+    operation_id = "scenarios_stop_scenario",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    responses(
+        (status = 200, description = "The scenario, inactive", body = schema::ScenarioReply),
+        (status = 403, description = "Not the scenario's creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn stop(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -464,6 +573,21 @@ pub async fn stop(
     set_active(state, caller, id, false).await
 }
 
+/// Delete a scenario.
+#[utoipa::path(
+    delete,
+    path = "/scenarios/{id}",
+    tag = "scenarios",
+    operation_id = "scenarios_delete_scenario",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    responses(
+        (status = 200, description = "The id of the scenario deleted", body = schema::ScenarioDeleted),
+        (status = 403, description = "Not the scenario's creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -488,6 +612,20 @@ pub async fn delete(
     }
 }
 
+/// Get a scenario's interface (typed inputs and outputs).
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/interface",
+    tag = "scenarios",
+    operation_id = "scenarios_get_interface",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    responses(
+        (status = 200, description = "The interface", body = schema::InterfaceReply),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn get_interface(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match find(&state, &id).await {
         Ok((_, definition)) => Json(json!({ "interface": definition.interface })).into_response(),
@@ -495,6 +633,24 @@ pub async fn get_interface(State(state): State<AppState>, Path(id): Path<String>
     }
 }
 
+/// Replace a scenario's interface.
+#[utoipa::path(
+    patch,
+    path = "/scenarios/{id}/interface",
+    tag = "scenarios",
+    operation_id = "scenarios_set_interface",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    request_body = schema::InterfaceChange,
+    responses(
+        (status = 200, description = "The interface saved", body = schema::InterfaceReply),
+        (status = 400, description = "Malformed body or invalid interface (INVALID_INPUT)", body = ErrorBody),
+        (status = 403, description = "Not the scenario's creator nor an admin (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+        (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),
+    )
+)]
 pub async fn set_interface(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

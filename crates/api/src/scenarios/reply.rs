@@ -4,9 +4,61 @@
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::body::BodyError;
+
+/// The scenarios error body: `{"error": {"message", "code", "details"?}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ScenariosError)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ScenariosErrorInfo)]
+pub struct ErrorInfo {
+    /// What went wrong, in English.
+    pub message: String,
+    /// `INVALID_INPUT`, `SCENARIO_INACTIVE`, `FORBIDDEN`, `NOT_FOUND`,
+    /// `PAYLOAD_TOO_LARGE`, `RATE_LIMITED`, `UNAUTHORIZED`,
+    /// `EXECUTION_ERROR`, `TIMEOUT`, `INTERNAL_ERROR`, or for a request
+    /// no route took, `METHOD_NOT_ALLOWED` and the like.
+    pub code: String,
+    /// For `EXECUTION_ERROR` and `TIMEOUT`: the execution, and the module
+    /// in flight when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ErrorDetails>)]
+    pub details: Option<Value>,
+}
+
+/// The run an `EXECUTION_ERROR` or `TIMEOUT` is about.
+#[derive(ToSchema)]
+#[schema(as = ScenariosErrorDetails, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ErrorDetails {
+    execution_id: String,
+    /// The module that failed, when known (absent for a stopped run).
+    module_id: Option<i64>,
+    module_name: Option<String>,
+    /// The module's error (`EXECUTION_ERROR` of a failed run).
+    error: Option<String>,
+}
+
+/// An error under Make's prefix (`/api/v2`): the same body, with Make's
+/// top-level `message` and `detail` copies of `error.message`, which
+/// Make's SDK shows (absent only on errors no route answered).
+#[derive(ToSchema)]
+#[schema(as = ScenariosMakeError)]
+#[allow(dead_code)]
+pub struct MakeErrorBody {
+    error: ErrorInfo,
+    message: Option<String>,
+    detail: Option<String>,
+}
 
 #[derive(Debug)]
 pub struct ScenarioApiError {
@@ -18,11 +70,14 @@ pub struct ScenarioApiError {
 
 impl IntoResponse for ScenarioApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "message": self.message, "code": self.code });
-        if let Some(details) = self.details {
-            error["details"] = details;
-        }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let body = ErrorBody {
+            error: ErrorInfo {
+                message: self.message,
+                code: self.code.to_owned(),
+                details: self.details,
+            },
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 

@@ -22,8 +22,9 @@ use super::manage::find;
 use super::render;
 use super::reply::{
     execution_error, inactive, internal, invalid_input, not_found, rate_limited, timeout,
-    ScenarioApiError,
+    ErrorBody, ScenarioApiError,
 };
+use super::schema;
 use crate::auth::Caller;
 use crate::{body, AppState};
 
@@ -32,6 +33,27 @@ type Result<T> = std::result::Result<T, ScenarioApiError>;
 /// How long a responsive run is waited for before answering 202.
 const RESPONSIVE_WAIT: Duration = Duration::from_secs(40);
 
+/// Run a scenario; with `responsive`, wait up to 40 s for its outputs.
+#[utoipa::path(
+    post,
+    path = "/scenarios/{id}/run",
+    tag = "scenarios",
+    operation_id = "scenarios_run_scenario",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+    ),
+    request_body = Option<schema::RunRequest>,
+    responses(
+        (status = 200, description = "A responsive run that completed", body = schema::RunResult),
+        (status = 202, description = "The run is queued (or, responsive, still going after 40 s)", body = schema::RunAccepted),
+        (status = 400, description = "Malformed body, data not matching the interface, bad callbackUrl (INVALID_INPUT) or inactive scenario (SCENARIO_INACTIVE)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+        (status = 413, description = "Body too large (PAYLOAD_TOO_LARGE)", body = ErrorBody),
+        (status = 429, description = "The queue is full (RATE_LIMITED)", body = ErrorBody),
+        (status = 500, description = "A responsive run ended in error or was stopped (EXECUTION_ERROR), or an internal error (INTERNAL_ERROR)", body = ErrorBody),
+        (status = 504, description = "A responsive run exceeded its time limit (TIMEOUT)", body = ErrorBody),
+    )
+)]
 pub async fn run(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -191,6 +213,21 @@ async fn visible(state: &AppState, caller: &Caller, scenario: &str, id: &str) ->
         .ok_or_else(|| not_found("Execution"))
 }
 
+/// Get an execution of a scenario.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/executions/{eid}",
+    tag = "scenarios",
+    operation_id = "scenarios_get_execution",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("eid" = String, Path, description = "The execution's id (32 lowercase hex characters)"),
+    ),
+    responses(
+        (status = 200, description = "The execution, in Make's shape and the contract's (`execution`)", body = schema::ExecutionDetailReply),
+        (status = 404, description = "No such scenario, or no such execution of it the key may see (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -208,7 +245,21 @@ pub async fn get(
     }
 }
 
-/// `GET /scenarios/{id}/logs/{executionId}`: Make's execution log.
+/// Get an execution of a scenario as Make's logs show it.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/logs/{eid}",
+    tag = "scenarios",
+    operation_id = "scenarios_get_log",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("eid" = String, Path, description = "The execution's id (32 lowercase hex characters)"),
+    ),
+    responses(
+        (status = 200, description = "The execution log", body = schema::LogReply),
+        (status = 404, description = "No such scenario, or no such execution of it the key may see (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn log(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -220,6 +271,21 @@ pub async fn log(
     }
 }
 
+/// Get an execution's module runs, in order.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/executions/{eid}/details",
+    tag = "scenarios",
+    operation_id = "scenarios_get_execution_details",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("eid" = String, Path, description = "The execution's id (32 lowercase hex characters)"),
+    ),
+    responses(
+        (status = 200, description = "The module runs", body = schema::ExecutionDetailsReply),
+        (status = 404, description = "No such scenario, or no such execution of it the key may see (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn details(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -231,7 +297,21 @@ pub async fn details(
     }
 }
 
-/// `POST …/stop`: stops a running execution at once; a finished one is unchanged.
+/// Stop an execution (a finished one is unchanged).
+#[utoipa::path(
+    post,
+    path = "/scenarios/{id}/executions/{eid}/stop",
+    tag = "scenarios",
+    operation_id = "scenarios_stop_execution",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("eid" = String, Path, description = "The execution's id (32 lowercase hex characters)"),
+    ),
+    responses(
+        (status = 200, description = "The execution, stopped or as it ended", body = schema::ExecutionReply),
+        (status = 404, description = "No such scenario, or no such execution of it the key may see (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn stop(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -263,12 +343,29 @@ pub async fn stop(
     }
 }
 
-/// `POST …/retry`: for an execution in `error` or `stopped`, a new
-/// execution with the blueprint and input of the original run. It keeps the
-/// outputs of the modules that had completed and resumes at the failed
-/// one; a run with nothing to resume from (stopped while pending,
-/// interrupted, rolled back, refused) is run again from the start (see
-/// [`ScenarioJob::retry_resume`]). Any other status: 400 INVALID_INPUT.
+/// Retry an execution that ended in error or was stopped, from the module that failed.
+///
+/// A new execution with the blueprint and input of the original run: it
+/// keeps the outputs of the modules that had completed and resumes at the
+/// failed one; a run with nothing to resume from (stopped while pending,
+/// interrupted, rolled back, refused) runs again from the start (see
+/// `ScenarioJob::retry_resume`). Any other status: 400 INVALID_INPUT.
+#[utoipa::path(
+    post,
+    path = "/scenarios/{id}/executions/{eid}/retry",
+    tag = "scenarios",
+    operation_id = "scenarios_retry_execution",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("eid" = String, Path, description = "The execution's id (32 lowercase hex characters)"),
+    ),
+    responses(
+        (status = 202, description = "The new execution, queued", body = schema::RunAccepted),
+        (status = 400, description = "The execution did not end in error nor was stopped (INVALID_INPUT)", body = ErrorBody),
+        (status = 404, description = "No such scenario, or no such execution of it the key may see (NOT_FOUND)", body = ErrorBody),
+        (status = 429, description = "The queue is full (RATE_LIMITED)", body = ErrorBody),
+    )
+)]
 pub async fn retry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -309,7 +406,26 @@ pub async fn retry(
     }
 }
 
-/// `GET /scenarios/{id}/executions?pg[limit]=&pg[offset]=&from=&to=&status=`.
+/// List a scenario's executions, newest first.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/executions",
+    tag = "scenarios",
+    operation_id = "scenarios_list_executions",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("pg[limit]" = Option<u32>, Query, description = "Page size: default 10, clamped to 1..=100"),
+        ("pg[offset]" = Option<u32>, Query, description = "Executions to skip"),
+        ("from" = Option<String>, Query, description = "Created at or after: ISO 8601 or epoch milliseconds"),
+        ("to" = Option<String>, Query, description = "Created at or before: ISO 8601 or epoch milliseconds"),
+        ("status" = Option<String>, Query, description = "pending, running, completed, warning, error, stopped or failed (error or stopped), any case; or Make's 1 (success), 2 (warning), 3 (failed)"),
+    ),
+    responses(
+        (status = 200, description = "A page of executions", body = schema::ExecutionListReply),
+        (status = 400, description = "Invalid page, time or status (INVALID_INPUT)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -325,7 +441,26 @@ pub async fn list(
     }
 }
 
-/// `GET /scenarios/{id}/logs`: the same listing in Make's shape.
+/// List a scenario's executions as Make's logs, newest first.
+#[utoipa::path(
+    get,
+    path = "/scenarios/{id}/logs",
+    tag = "scenarios",
+    operation_id = "scenarios_list_logs",
+    params(
+        ("id" = i64, Path, description = "The scenario's id"),
+        ("pg[limit]" = Option<u32>, Query, description = "Page size: default 10, clamped to 1..=100"),
+        ("pg[offset]" = Option<u32>, Query, description = "Executions to skip"),
+        ("from" = Option<String>, Query, description = "Created at or after: ISO 8601 or epoch milliseconds"),
+        ("to" = Option<String>, Query, description = "Created at or before: ISO 8601 or epoch milliseconds"),
+        ("status" = Option<String>, Query, description = "pending, running, completed, warning, error, stopped or failed (error or stopped), any case; or Make's 1 (success), 2 (warning), 3 (failed)"),
+    ),
+    responses(
+        (status = 200, description = "A page of execution logs", body = schema::LogListReply),
+        (status = 400, description = "Invalid page, time or status (INVALID_INPUT)", body = ErrorBody),
+        (status = 404, description = "No such scenario (NOT_FOUND)", body = ErrorBody),
+    )
+)]
 pub async fn logs(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
