@@ -79,5 +79,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, router(state), shutdown).await
+    let max_connections = state.settings.max_connections;
+    server::serve(listener, router(state), max_connections, shutdown).await
 }

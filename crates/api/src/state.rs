@@ -13,6 +13,8 @@ pub struct ApiSettings {
     /// Request bodies above this get 413.
     pub max_body_bytes: usize,
     pub max_queue_length: u32,
+    /// HTTP connections served at once (`[limits] max_connections`).
+    pub max_connections: usize,
     /// The version string shown as `build_number` and in health.
     pub version: String,
     /// The shortest interval an `indefinitely` scenario may have.

@@ -49,6 +49,8 @@ pub struct Overrides {
     pub output_limit: Option<u64>,
     /// `RUNBOX_MAX_BODY_BYTES`.
     pub max_body_bytes: Option<u64>,
+    /// `RUNBOX_MAX_CONNECTIONS`.
+    pub max_connections: Option<u32>,
     /// `RUNBOX_SANDBOX_MEMORY_MB`.
     pub sandbox_memory_mb: Option<u32>,
     /// `RUNBOX_SANDBOX_PIDS`.
@@ -138,6 +140,7 @@ impl Overrides {
             workers: self.workers.or(lower.workers),
             output_limit: self.output_limit.or(lower.output_limit),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_connections: self.max_connections.or(lower.max_connections),
             sandbox_memory_mb: self.sandbox_memory_mb.or(lower.sandbox_memory_mb),
             sandbox_pids: self.sandbox_pids.or(lower.sandbox_pids),
             sandbox_scratch_mb: self.sandbox_scratch_mb.or(lower.sandbox_scratch_mb),
@@ -180,6 +183,7 @@ impl Reader {
             vars::WORKERS => set(&mut o.workers, number(value)),
             vars::OUTPUT_LIMIT => set(&mut o.output_limit, number(value)),
             vars::MAX_BODY_BYTES => set(&mut o.max_body_bytes, number(value)),
+            vars::MAX_CONNECTIONS => set(&mut o.max_connections, number(value)),
             vars::SANDBOX_MEMORY_MB => set(&mut o.sandbox_memory_mb, number(value)),
             vars::SANDBOX_PIDS => set(&mut o.sandbox_pids, number(value)),
             vars::SANDBOX_SCRATCH_MB => set(&mut o.sandbox_scratch_mb, number(value)),

@@ -131,6 +131,7 @@ pub(crate) struct LimitsFile {
     pub workers: Option<Spanned<i64>>,
     pub output_limit: Option<Spanned<i64>>,
     pub max_body_bytes: Option<Spanned<i64>>,
+    pub max_connections: Option<Spanned<i64>>,
 }
 
 /// `[sandbox]`.
@@ -261,7 +262,7 @@ mod tests {
             parse_error("[limits]\nworkers = 3\nworkerz = 4\n"),
             "config file /etc/runbox.toml: limits.workerz: unknown key `workerz`, expected one of \
              `max_concurrent_per_user`, `max_queue_length`, `workers`, `output_limit`, \
-             `max_body_bytes` (line 3)"
+             `max_body_bytes`, `max_connections` (line 3)"
         );
         let top = parse_error("\n\nbogus = 1\n");
         assert!(

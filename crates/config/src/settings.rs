@@ -142,6 +142,9 @@ pub struct Limits {
     pub output_limit: u64,
     /// Request bodies larger than this get 413.
     pub max_body_bytes: u64,
+    /// HTTP connections served at once; past it a new one gets a JSON 503
+    /// and is closed, so descriptors and memory stay bounded.
+    pub max_connections: u32,
 }
 
 impl Default for Limits {
@@ -152,6 +155,7 @@ impl Default for Limits {
             workers: 16,
             output_limit: 1_048_576,
             max_body_bytes: 1_048_576,
+            max_connections: 4096,
         }
     }
 }

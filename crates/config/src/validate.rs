@@ -369,6 +369,17 @@ fn resolve_limits(check: &mut Checker<'_>, o: &Overrides, f: &FileConfig) -> Lim
             l.max_body_bytes.as_ref(),
             d.max_body_bytes,
         ),
+        max_connections: check.number_u32(
+            bound(
+                "limits.max_connections",
+                vars::MAX_CONNECTIONS,
+                1,
+                1_000_000,
+            ),
+            o.max_connections,
+            l.max_connections.as_ref(),
+            d.max_connections,
+        ),
     }
 }
 

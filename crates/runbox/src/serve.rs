@@ -151,6 +151,7 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
         let api_settings = runbox_api::ApiSettings {
             max_body_bytes: usize::try_from(settings.limits.max_body_bytes).unwrap_or(usize::MAX),
             max_queue_length: settings.limits.max_queue_length,
+            max_connections: usize::try_from(settings.limits.max_connections).unwrap_or(usize::MAX),
             version: VERSION.to_owned(),
             scenario_min_interval_secs: settings.scenario_min_interval_secs,
             metrics_token: settings

@@ -6,8 +6,9 @@
 //!   [`HEADER_READ_TIMEOUT`] is closed (a client trickling its headers would
 //!   otherwise hold a socket and a task forever), and so is a keep-alive
 //!   connection idle that long between requests.
-//! - At most [`MAX_CONNECTIONS`] are served at once; beyond, a new one gets
-//!   a JSON 503 and is closed, so descriptors and memory stay bounded.
+//! - At most `max_connections` (`[limits]`, default 4096) are served at
+//!   once; beyond, a new one gets a JSON 503 and is closed, so descriptors
+//!   and memory stay bounded.
 //! - The protocol errors hyper answers itself get JSON bodies
 //!   ([`protocol_errors`]).
 
@@ -27,16 +28,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-pub const MAX_CONNECTIONS: usize = 4096;
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets the
 /// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let permits = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::harness::Server;
+use crate::harness::{Options, Server};
 
 async fn connect(server: &Server) -> TcpStream {
     let address = server
@@ -164,4 +164,63 @@ async fn protocol_errors_answer_json_in_the_dialects_shape() {
     )
     .await;
     assert_eq!(status, 200);
+}
+
+/// Past `max_connections` a new connection gets a JSON 503 with
+/// `Retry-After` and is closed; once the held ones close, a new one is
+/// served again.
+#[tokio::test]
+async fn connections_past_the_cap_get_503_and_the_server_recovers() {
+    let server = Server::start_with(Options::default().env("RUNBOX_MAX_CONNECTIONS", "4"));
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(connect(&server).await);
+    }
+    // The held connections have been accepted once one of them is served.
+    held[0]
+        .write_all(b"GET /admin/health HTTP/1.1\r\nHost: runbox\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = [0u8; 4096];
+    let n = held[0].read(&mut buf).await.expect("read");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+
+    let mut over = connect(&server).await;
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), over.read_to_end(&mut reply)).await;
+    assert!(read.is_ok(), "the connection over the cap was not closed");
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: 1"),
+        "{text}"
+    );
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let body: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+
+    drop(held);
+    let server = &server;
+    crate::harness::eventually(
+        "a connection is served again",
+        Duration::from_secs(10),
+        || async move {
+            let mut stream = connect(server).await;
+            if stream
+                .write_all(
+                    b"GET /admin/health HTTP/1.1\r\nHost: runbox\r\nConnection: close\r\n\r\n",
+                )
+                .await
+                .is_err()
+            {
+                return false;
+            }
+            let mut reply = Vec::new();
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut reply)).await;
+            String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200")
+        },
+    )
+    .await;
 }
