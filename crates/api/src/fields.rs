@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use runbox_domain::{check_env, Priority, Timeout};
+use runbox_domain::{check_env, CronSchedule, Priority, Timeout};
 use serde_json::{Map, Value};
 
 pub type Object = Map<String, Value>;
@@ -73,6 +73,48 @@ pub fn env(object: &Object) -> Result<Option<BTreeMap<String, String>>, String> 
         }
         Some(_) => Err("env must be an object of strings".to_owned()),
     }
+}
+
+/// A `schedule` field: absent → `None` (keep what is there), null →
+/// `Some(None)` (remove it), `{"cron", "timezone"?}` → the checked schedule.
+pub fn schedule(object: &Object, field: &str) -> Result<Option<Option<CronSchedule>>, String> {
+    match object.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::Object(fields)) => {
+            if let Some(unknown) = fields.keys().find(|k| *k != "cron" && *k != "timezone") {
+                return Err(format!(
+                    "{field}.{unknown} is not a schedule field (cron, timezone)"
+                ));
+            }
+            cron_schedule(fields, field).map(|s| Some(Some(s)))
+        }
+        Some(_) => Err(format!(
+            "{field} must be an object {{\"cron\", \"timezone\"}} or null"
+        )),
+    }
+}
+
+/// The `cron` and `timezone` fields of `object` (named `field` in errors).
+pub fn cron_schedule(object: &Object, field: &str) -> Result<CronSchedule, String> {
+    let cron = object
+        .get("cron")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{field}.cron must be a cron expression"))?;
+    let timezone = match object.get("timezone") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(zone)) => Some(zone.as_str()),
+        Some(_) => return Err(format!("{field}.timezone must be an IANA time zone name")),
+    };
+    CronSchedule::parse(cron, timezone).map_err(|why| format!("{field}: {why}"))
+}
+
+/// When `schedule` next runs, as ISO 8601 UTC; null without one.
+pub fn next_run(schedule: Option<&CronSchedule>) -> Option<String> {
+    let occurrences = schedule?.occurrences().ok()?;
+    occurrences
+        .next_after(runbox_domain::Timestamp::now())
+        .map(|t| t.to_iso())
 }
 
 /// At most this many network destinations on one button or agent.

@@ -69,8 +69,23 @@ pub(crate) fn buttons(
         );
         let env = env(check, &key("env"), &file.env);
         let network = network(check, &key("network"), file.network.as_deref(), allow);
-        if let (Some(id), Some(name), Some(command), Some(timeout), Some(env), Some(network)) =
-            (id, name, command, timeout, env, network)
+        let schedule = match &file.schedule {
+            None => Some(None),
+            Some(schedule) => check
+                .parse_in_file(key("schedule.cron"), &schedule.cron, |cron| {
+                    runbox_domain::CronSchedule::parse(cron, schedule.timezone.as_deref())
+                })
+                .map(Some),
+        };
+        if let (
+            Some(id),
+            Some(name),
+            Some(command),
+            Some(timeout),
+            Some(env),
+            Some(network),
+            Some(schedule),
+        ) = (id, name, command, timeout, env, network, schedule)
         {
             buttons.push(ButtonConfig {
                 id,
@@ -81,6 +96,7 @@ pub(crate) fn buttons(
                 icon: file.icon.clone(),
                 env,
                 network,
+                schedule,
             });
         }
     }

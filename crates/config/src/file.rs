@@ -200,6 +200,15 @@ pub(crate) struct ButtonFile {
     #[serde(default)]
     pub env: EnvFile,
     pub network: Option<Vec<Spanned<String>>>,
+    pub schedule: Option<ScheduleFile>,
+}
+
+/// A button's `schedule = { cron = "…", timezone = "…" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScheduleFile {
+    pub cron: Spanned<String>,
+    pub timezone: Option<String>,
 }
 
 /// One `[[agents]]` table.

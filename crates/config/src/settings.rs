@@ -226,6 +226,8 @@ pub struct ButtonConfig {
     pub env: BTreeMap<String, String>,
     /// Destinations the command may reach through runbox's proxy.
     pub network: Vec<runbox_domain::Destination>,
+    /// When it runs on its own (`schedule = { cron, timezone }`).
+    pub schedule: Option<runbox_domain::CronSchedule>,
 }
 
 /// An agent declared in `[[agents]]`.

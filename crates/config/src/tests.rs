@@ -233,6 +233,7 @@ command = "cat"
             icon: None,
             env: BTreeMap::new(),
             network: vec![],
+            schedule: None,
         }]
     );
     assert_eq!(
@@ -401,6 +402,19 @@ fn env_value_replaces_bad_file_value() {
 }
 
 #[test]
+fn a_button_may_run_on_a_schedule() {
+    let text = "[[buttons]]\nid = \"b\"\nname = \"B\"\ncommand = \"true\"\nschedule = { cron = \"0 9 * * mon-fri\", timezone = \"Europe/Paris\" }\n";
+    let settings = load_str(text, Overrides::default()).unwrap();
+    assert_eq!(
+        settings.buttons[0].schedule,
+        Some(runbox_domain::CronSchedule {
+            cron: "0 9 * * mon-fri".into(),
+            timezone: "Europe/Paris".into()
+        })
+    );
+}
+
+#[test]
 fn button_errors_name_key_and_line() {
     let base = "[[buttons]]\nid = \"ok\"\nname = \"Ok\"\ncommand = \"true\"\n";
     let cases = [
@@ -411,6 +425,8 @@ fn button_errors_name_key_and_line() {
         ("timeout = 301", "buttons[1].timeout: must be between 1 and 300, got 301", 10),
         ("timeout = 0", "buttons[1].timeout: must be between 1 and 300, got 0", 10),
         ("env = { \"1X\" = \"v\" }", "buttons[1].env.1X: invalid variable name \"1X\": use letters, digits and _, not starting with a digit", 10),
+        ("schedule = { cron = \"61 * * * *\" }", "buttons[1].schedule.cron: invalid cron expression \"61 * * * *\": Component error: Number out of bounds.", 10),
+        ("schedule = { cron = \"* * * * *\", timezone = \"Nowhere/Else\" }", "buttons[1].schedule.cron: unknown time zone \"Nowhere/Else\": expected an IANA name such as Europe/Paris or UTC", 10),
     ];
     for (change, expected, line) in cases {
         let field = change.split(' ').next().unwrap_or_default();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AgentRuntime, Priority, Timeout};
+use crate::{AgentRuntime, CronSchedule, Priority, ShellJob, Timeout};
 
 /// A saved shell command behind a button (seed 000).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +22,24 @@ pub struct ButtonSpec {
     /// Destinations the command may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,
+    /// When it runs on its own, as its owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<CronSchedule>,
+}
+
+impl ButtonSpec {
+    /// The catalog kind buttons are stored under.
+    pub const KIND: &'static str = "button";
+
+    /// The job one run of the button `button_id` is.
+    pub fn job(&self, button_id: &str) -> ShellJob {
+        ShellJob {
+            button_id: button_id.to_owned(),
+            command: self.command.clone(),
+            env: self.env.clone(),
+            network: self.network.clone(),
+        }
+    }
 }
 
 /// A registered program taking JSON input and returning a JSON object (seed 004).
@@ -39,6 +57,11 @@ pub struct AgentSpec {
     /// Destinations the agent may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,
+}
+
+impl AgentSpec {
+    /// The catalog kind agents are stored under.
+    pub const KIND: &'static str = "agent";
 }
 
 /// Checks environment variable names and values a definition adds.

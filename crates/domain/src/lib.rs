@@ -13,6 +13,7 @@ mod limits;
 pub mod metric_names;
 mod network;
 mod outcome;
+mod schedule;
 mod time;
 
 pub use catalog::{check_env, AgentSpec, ButtonSpec};
@@ -25,4 +26,5 @@ pub use network::{
     InvalidDestination, DEFAULT_PORTS,
 };
 pub use outcome::{Outcome, OutcomeKind, Resources, UsedEnvironment};
+pub use schedule::{CatchUp, CronSchedule, Occurrences, DEFAULT_TIMEZONE};
 pub use time::Timestamp;

@@ -17,6 +17,7 @@ mod dispatcher;
 mod engine;
 mod live_output;
 mod runners;
+pub mod schedules;
 mod services;
 mod telemetry;
 

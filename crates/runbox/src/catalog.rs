@@ -122,6 +122,7 @@ async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()
             icon: button.icon.clone(),
             env: button.env.clone(),
             network: button.network.clone(),
+            schedule: button.schedule.clone(),
         };
         upsert(
             store.as_ref(),

@@ -126,9 +126,14 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
         node: engine.node().clone(),
         settings: webhook_settings,
     };
-    let scheduler = runbox_workflow::schedule::spawn(
+    let scheduler = runbox_engine::schedules::spawn(
         engine.clone(),
-        settings.scenario_min_interval_secs,
+        vec![
+            Arc::new(runbox_workflow::schedule::ScenarioSchedules {
+                min_interval_secs: settings.scenario_min_interval_secs,
+            }),
+            Arc::new(runbox_engine::schedules::ButtonSchedules),
+        ],
         shutdown.clone(),
     );
     let webhooks = runbox_webhooks::spawn(dispatcher, shutdown.clone())

@@ -20,6 +20,9 @@ pub struct CatalogItem {
     pub body: Value,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When the item's schedule is next due, as its last claim set it;
+    /// `None` when never claimed or reset.
+    pub next_tick: Option<Timestamp>,
 }
 
 /// What to create.
@@ -64,6 +67,17 @@ pub trait CatalogStore {
         id: &str,
         now: Timestamp,
         next: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Moves the item's tick from `from` (what the caller read; `None`:
+    /// unset) to `to`, only if it is still `from`. Of several nodes moving
+    /// the same tick, exactly one gets true.
+    async fn move_tick(
+        &self,
+        kind: &str,
+        id: &str,
+        from: Option<Timestamp>,
+        to: Timestamp,
     ) -> Result<bool, StoreError>;
 
     /// Forgets the item's tick (it becomes due at once when next claimed).

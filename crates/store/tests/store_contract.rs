@@ -52,6 +52,7 @@ macro_rules! contract_suite {
             catalog_crud,
             catalog_numbers_are_ids_and_never_reused,
             schedule_ticks_are_claimed_once,
+            schedule_ticks_move_only_from_what_was_read,
         );
     };
 }

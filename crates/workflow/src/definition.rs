@@ -37,18 +37,34 @@ pub const DEFAULT_INTERVAL_SECS: u32 = 900;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scheduling {
-    /// `on-demand`, `ondemand` or `indefinitely`, as the client sent it.
+    /// `on-demand`, `ondemand`, `indefinitely` or `cron`, as the client
+    /// sent it.
     #[serde(rename = "type")]
     pub kind: String,
     /// Seconds between runs of an `indefinitely` scenario, as the client
     /// sent it; optional (see [`Scheduling::interval_secs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<u32>,
+    /// The expression of a `cron` scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    /// The IANA zone of a `cron` scenario (UTC when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 impl Scheduling {
+    /// Runs every `interval` seconds while active.
     pub fn is_recurring(&self) -> bool {
         self.kind == "indefinitely"
+    }
+
+    /// The cron schedule of a `cron` scenario.
+    pub fn cron_schedule(&self) -> Option<runbox_domain::CronSchedule> {
+        if self.kind != "cron" {
+            return None;
+        }
+        runbox_domain::CronSchedule::parse(self.cron.as_deref()?, self.timezone.as_deref()).ok()
     }
 
     /// Seconds between runs: `interval`, else [`DEFAULT_INTERVAL_SECS`];
@@ -213,6 +229,8 @@ mod tests {
         let recurring = |interval: Option<u32>| Scheduling {
             kind: "indefinitely".into(),
             interval,
+            cron: None,
+            timezone: None,
         };
         assert_eq!(recurring(None).interval_secs(1), DEFAULT_INTERVAL_SECS);
         assert_eq!(recurring(None).interval_secs(1), 900);

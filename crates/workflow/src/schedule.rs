@@ -1,22 +1,15 @@
-//! Recurring scenarios: every active `indefinitely` scenario runs every
-//! `interval` seconds ([`DEFAULT_INTERVAL_SECS`] when it has none). Each
-//! node checks once a second; the store's `claim_tick` lets exactly one
-//! node start each interval's run, and a run is skipped while the previous
-//! one is still queued or running, so runs never pile up.
+//! New scenario runs ([`new_execution`]) and the scenarios' schedules
+//! ([`ScenarioSchedules`]): an active `indefinitely` scenario runs every
+//! `interval` seconds ([`DEFAULT_INTERVAL_SECS`] when it has none), an
+//! active `cron` one at each occurrence. When and on which node is the
+//! engine's schedule loop's business ([`runbox_engine::schedules`]).
 //!
 //! [`DEFAULT_INTERVAL_SECS`]: crate::definition::DEFAULT_INTERVAL_SECS
 
-use std::time::Duration;
-
-use runbox_domain::{
-    ExecutionId, ExecutionKind, ExecutionStatus, NewExecution, Priority, Timeout, Timestamp,
-    UserName,
-};
-use runbox_engine::Engine;
-use runbox_store::{CatalogItem, ExecutionFilter};
+use runbox_domain::{ExecutionId, ExecutionKind, NewExecution, Priority, Timeout, UserName};
+use runbox_engine::schedules::{Cadence, Scheduled};
+use runbox_store::CatalogItem;
 use serde_json::Value;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::definition::{ScenarioDefinition, KIND};
 use crate::job::{ScenarioJob, MAX_DURATION_SECS};
@@ -66,96 +59,48 @@ pub fn new_execution(
     })
 }
 
-/// Starts the per-node scheduling loop.
-pub fn spawn(
-    engine: Engine,
-    min_interval_secs: u32,
-    shutdown: CancellationToken,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.cancelled() => return,
-            }
-            if let Err(err) = run_due(&engine, min_interval_secs).await {
-                tracing::warn!(error = %err, "scenario scheduling failed");
-            }
-        }
-    })
+/// Scenarios that run on their own while active: `indefinitely` ones
+/// every `interval` seconds (never less than the configured minimum),
+/// `cron` ones at each occurrence; the engine's schedule loop drives them.
+pub struct ScenarioSchedules {
+    pub min_interval_secs: u32,
 }
 
-async fn run_due(engine: &Engine, min_interval_secs: u32) -> Result<(), String> {
-    let store = engine.store();
-    let items = store.list_items(KIND).await.map_err(|e| e.to_string())?;
-    for item in items {
-        let Ok(definition) = serde_json::from_value::<ScenarioDefinition>(item.body.clone()) else {
-            continue;
-        };
-        if !definition.is_active || !definition.scheduling.is_recurring() {
-            continue;
-        }
-        let interval = definition.scheduling.interval_secs(min_interval_secs);
-        let now = Timestamp::now();
-        let next = Timestamp::from_millis(now.as_millis() + i64::from(interval) * 1000);
-        if !store
-            .claim_tick(KIND, &item.id, now, next)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            continue;
-        }
-        if still_busy(engine, &item).await? {
-            tracing::debug!(scenario = %item.id, "previous run still going: this interval's run is skipped");
-            continue;
-        }
-        start(engine, &item, &definition).await;
+impl Scheduled for ScenarioSchedules {
+    fn kind(&self) -> &'static str {
+        KIND
     }
-    Ok(())
-}
 
-async fn still_busy(engine: &Engine, item: &CatalogItem) -> Result<bool, String> {
-    let filter = ExecutionFilter {
-        kind: Some(ExecutionKind::Scenario),
-        subject: Some(item.id.clone()),
-        statuses: vec![ExecutionStatus::Queued, ExecutionStatus::Running],
-        limit: 1,
-        ..ExecutionFilter::default()
-    };
-    Ok(engine
-        .store()
-        .count_executions(&filter)
-        .await
-        .map_err(|e| e.to_string())?
-        > 0)
-}
+    fn execution_kind(&self) -> ExecutionKind {
+        ExecutionKind::Scenario
+    }
 
-async fn start(engine: &Engine, item: &CatalogItem, definition: &ScenarioDefinition) {
-    let input = match definition.interface.apply(&Value::Null) {
-        Ok(input) => input,
-        Err(why) => {
-            tracing::warn!(scenario = %item.id, "scheduled run skipped: {why}");
-            return;
+    fn cadence(&self, item: &CatalogItem) -> Option<Cadence> {
+        let definition = serde_json::from_value::<ScenarioDefinition>(item.body.clone()).ok()?;
+        if !definition.is_active {
+            return None;
         }
-    };
-    let order = RunOrder {
-        user: item.owner.clone(),
-        input,
-        resume: None,
-        retry_of: None,
-        scheduled: true,
-        callback_url: None,
-    };
-    match new_execution(item.number, definition, order) {
-        Ok(new) => match engine.submit(new).await {
-            Ok(enqueued) => {
-                tracing::info!(scenario = %item.id, execution.id = %enqueued.execution.id, "scheduled scenario run")
-            }
-            Err(err) => {
-                tracing::warn!(scenario = %item.id, error = %err, "scheduled run not started")
-            }
-        },
-        Err(err) => tracing::warn!(scenario = %item.id, error = %err, "scheduled run not started"),
+        if definition.scheduling.is_recurring() {
+            return Some(Cadence::Every(
+                definition.scheduling.interval_secs(self.min_interval_secs),
+            ));
+        }
+        let occurrences = definition.scheduling.cron_schedule()?.occurrences().ok()?;
+        Some(Cadence::Cron(Box::new(occurrences)))
+    }
+
+    fn occurrence(&self, item: &CatalogItem) -> Result<NewExecution, String> {
+        let definition = serde_json::from_value::<ScenarioDefinition>(item.body.clone())
+            .map_err(|e| e.to_string())?;
+        let input = definition.interface.apply(&Value::Null)?;
+        let order = RunOrder {
+            user: item.owner.clone(),
+            input,
+            resume: None,
+            retry_of: None,
+            scheduled: true,
+            callback_url: None,
+        };
+        new_execution(item.number, &definition, order)
     }
 }

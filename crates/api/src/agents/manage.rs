@@ -19,7 +19,7 @@ use crate::auth::Caller;
 use crate::fields::{self, Object};
 use crate::{body, AppState};
 
-pub const KIND: &str = "agent";
+pub const KIND: &str = runbox_domain::AgentSpec::KIND;
 pub const MAX_TIMEOUT: u32 = 3600;
 pub const DEFAULT_TIMEOUT: u32 = 600;
 

@@ -19,9 +19,9 @@ use crate::auth::Caller;
 use crate::body::{self, BodyError};
 use crate::AppState;
 
-pub const KIND: &str = "button";
+pub const KIND: &str = runbox_domain::ButtonSpec::KIND;
 pub const MAX_TIMEOUT: u32 = 300;
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "id",
     "name",
     "command",
@@ -30,10 +30,11 @@ const FIELDS: [&str; 8] = [
     "icon",
     "env",
     "network",
+    "schedule",
 ];
 /// Fields the API itself shows: a client may send a button back as it got
 /// it (GET, change the name, PATCH); they are ignored, never written.
-const READ_ONLY_FIELDS: [&str; 3] = ["owner", "created_at", "updated_at"];
+const READ_ONLY_FIELDS: [&str; 4] = ["owner", "created_at", "updated_at", "next_run"];
 const MAX_ICON_CHARS: usize = 2048;
 
 /// A button: a saved shell command anybody may run.
@@ -60,6 +61,12 @@ pub struct Button {
     /// (`host`, `*.domain`, an address or a CIDR, each with an optional `:port`).
     #[schema(value_type = Vec<String>)]
     pub network: Vec<Destination>,
+    /// When it runs on its own (as its creator), or null.
+    #[schema(required = true)]
+    pub schedule: Option<ButtonSchedule>,
+    /// The next scheduled run, ISO 8601 UTC; null without a schedule.
+    #[schema(required = true, example = "2025-05-10T21:00:00.000Z")]
+    pub next_run: Option<String>,
     /// The user who created it.
     pub owner: String,
     /// ISO 8601 UTC, milliseconds.
@@ -136,6 +143,8 @@ pub struct NewButton {
     /// operator's allow-list (none may be asked for when it is empty). At most 50.
     #[schema(max_items = 50)]
     network: Option<Vec<String>>,
+    /// When it runs on its own, as its creator; null for never.
+    schedule: Option<ScheduleInput>,
     /// Ignored (shown by the API, accepted so a button can be sent back as read).
     owner: Option<String>,
     /// Ignored.
@@ -173,12 +182,41 @@ pub struct ButtonChanges {
     /// Replaces the destinations; null clears them.
     #[schema(max_items = 50)]
     network: Option<Vec<String>>,
+    /// Replaces the schedule; null removes it.
+    schedule: Option<ScheduleInput>,
     /// Ignored.
     owner: Option<String>,
     /// Ignored.
     created_at: Option<String>,
     /// Ignored.
     updated_at: Option<String>,
+}
+
+/// A cron schedule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ButtonSchedule {
+    /// Five fields (minute hour day-of-month month day-of-week) or six
+    /// with seconds first; `*`, lists, ranges, steps and names (`mon`, `jan`).
+    #[schema(example = "0 9 * * mon-fri")]
+    pub cron: String,
+    /// An IANA time zone; UTC when absent.
+    #[schema(example = "Europe/Paris")]
+    pub timezone: String,
+}
+
+/// A cron schedule to set.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ButtonScheduleInput)]
+#[allow(dead_code)]
+pub struct ScheduleInput {
+    /// Five fields (minute hour day-of-month month day-of-week) or six
+    /// with seconds first.
+    #[schema(example = "0 9 * * mon-fri")]
+    cron: String,
+    /// An IANA time zone (default UTC); daylight saving is followed.
+    #[schema(example = "Europe/Paris")]
+    timezone: Option<String>,
 }
 
 /// The button as the API shows it.
@@ -192,6 +230,11 @@ pub fn render(item: &CatalogItem, spec: &ButtonSpec) -> Button {
         icon: spec.icon.clone(),
         env: spec.env.clone(),
         network: spec.network.clone(),
+        schedule: spec.schedule.as_ref().map(|s| ButtonSchedule {
+            cron: s.cron.clone(),
+            timezone: s.timezone.clone(),
+        }),
+        next_run: crate::fields::next_run(spec.schedule.as_ref()),
         owner: item.owner.as_str().to_owned(),
         created_at: item.created_at.to_iso(),
         updated_at: item.updated_at.to_iso(),
@@ -278,6 +321,7 @@ async fn create_button(state: &AppState, caller: &Caller, body: Body) -> Result<
         icon: optional_text(&object, "icon", MAX_ICON_CHARS)?,
         env: env(&object)?.unwrap_or_default(),
         network: network(state, &object)?.unwrap_or_default(),
+        schedule: schedule(&object)?.flatten(),
     };
     check_command(state, &spec.command).await?;
     let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
@@ -409,6 +453,11 @@ async fn update_button(
     if let Some(network) = network(state, &object)? {
         spec.network = network;
     }
+    let new_schedule = schedule(&object)?;
+    let schedule_changed = new_schedule.as_ref().is_some_and(|s| *s != spec.schedule);
+    if let Some(new_schedule) = new_schedule {
+        spec.schedule = new_schedule;
+    }
     let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
     let updated = state
         .store
@@ -416,6 +465,14 @@ async fn update_button(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .ok_or(ApiError::new(Code::ButtonNotFound))?;
+    if schedule_changed {
+        // The next occurrence is counted from the new schedule.
+        state
+            .store
+            .reset_tick(KIND, id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+    }
     Ok(render(&updated, &spec))
 }
 
@@ -465,6 +522,13 @@ pub async fn check_command(state: &AppState, command: &str) -> Result<(), ApiErr
         Ok(Err(invalid)) => Err(ApiError::detail(Code::InvalidCommand, invalid.to_string())),
         Err(failed) => Err(ApiError::internal(&failed)),
     }
+}
+
+fn schedule(
+    object: &Map<String, Value>,
+) -> Result<Option<Option<runbox_domain::CronSchedule>>, ApiError> {
+    crate::fields::schedule(object, "schedule")
+        .map_err(|why| ApiError::detail(Code::InvalidRequest, why))
 }
 
 fn network(

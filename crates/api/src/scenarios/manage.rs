@@ -88,6 +88,8 @@ fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
         return Ok(Scheduling {
             kind: "on-demand".into(),
             interval: None,
+            cron: None,
+            timezone: None,
         });
     };
     let parsed;
@@ -110,14 +112,18 @@ fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
         .ok_or_else(|| invalid_input("scheduling.type is required"))?;
     if kind == "immediately" {
         return Err(invalid_input(
-            "scheduling.type \"immediately\" (Make's instant triggers) is not supported: use on-demand, ondemand or indefinitely",
+            "scheduling.type \"immediately\" (Make's instant triggers) is not supported: use on-demand, ondemand, indefinitely or cron",
         ));
     }
-    if !["on-demand", "ondemand", "indefinitely"].contains(&kind) {
+    if !["on-demand", "ondemand", "indefinitely", "cron"].contains(&kind) {
         return Err(invalid_input(format!(
-            "scheduling.type must be on-demand, ondemand or indefinitely, got {kind:?}"
+            "scheduling.type must be on-demand, ondemand, indefinitely or cron, got {kind:?}"
         )));
     }
+    let cron = match kind {
+        "cron" => Some(fields::cron_schedule(object, "scheduling").map_err(invalid_input)?),
+        _ => None,
+    };
     let interval = match object.get("interval") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
@@ -138,6 +144,8 @@ fn scheduling(value: Option<&Value>, min_interval: u32) -> Result<Scheduling> {
     Ok(Scheduling {
         kind: kind.to_owned(),
         interval,
+        timezone: cron.as_ref().map(|c| c.timezone.clone()),
+        cron: cron.map(|c| c.cron),
     })
 }
 
@@ -424,7 +432,9 @@ async fn save(
         return Err(forbidden());
     }
     let was_active = definition.is_active;
+    let scheduling_was = definition.scheduling.clone();
     let activated_now = change(&mut definition)? || (!was_active && definition.is_active);
+    let rescheduled = definition.scheduling != scheduling_was;
     let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
     let updated = state
         .store
@@ -432,8 +442,9 @@ async fn save(
         .await
         .map_err(|e| internal(&e))?
         .ok_or_else(|| not_found("Scenario"))?;
-    if activated_now {
-        // A (re)activated recurring scenario runs at once, then every interval.
+    if activated_now || rescheduled {
+        // A (re)activated recurring scenario runs at once, then every
+        // interval; a cron one counts its next occurrence from now.
         state
             .store
             .reset_tick(KIND, id)

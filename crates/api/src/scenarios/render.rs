@@ -15,6 +15,7 @@ pub fn scenario(item: &CatalogItem, definition: &ScenarioDefinition) -> Value {
         "isActive": definition.is_active,
         "isPaused": !definition.is_active,
         "scheduling": definition.scheduling,
+        "nextRun": next_run(definition),
         "maxDuration": definition.max_duration,
         "created": item.created_at.to_iso(),
         "lastEdit": item.updated_at.to_iso(),
@@ -25,6 +26,14 @@ pub fn scenario(item: &CatalogItem, definition: &ScenarioDefinition) -> Value {
         "dlqCount": 0,
         "createdByUser": { "id": null, "name": item.owner.as_str(), "email": null },
     })
+}
+
+/// When an active scheduled scenario next runs; null otherwise.
+fn next_run(definition: &ScenarioDefinition) -> Option<String> {
+    if !definition.is_active {
+        return None;
+    }
+    crate::fields::next_run(definition.scheduling.cron_schedule().as_ref())
 }
 
 /// The apps the blueprint's modules come from (`http` of `http:MakeRequest`),

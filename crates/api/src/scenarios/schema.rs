@@ -99,11 +99,18 @@ pub struct RunRequest {
 #[derive(ToSchema)]
 #[schema(as = ScenarioScheduling)]
 pub struct Scheduling {
-    /// `on-demand`, `ondemand` or `indefinitely`, as sent.
+    /// `on-demand`, `ondemand`, `indefinitely` or `cron`, as sent.
     #[schema(rename = "type")]
     kind: String,
     /// Seconds between runs of an `indefinitely` scenario, as sent.
     interval: Option<u32>,
+    /// A `cron` scenario's expression: five fields (minute hour
+    /// day-of-month month day-of-week) or six with seconds first.
+    #[schema(example = "*/5 * * * *")]
+    cron: Option<String>,
+    /// A `cron` scenario's IANA time zone (UTC when absent).
+    #[schema(example = "Europe/Paris")]
+    timezone: Option<String>,
 }
 
 /// A field's type.
@@ -164,6 +171,9 @@ pub struct Scenario {
     /// `!isActive`.
     is_paused: bool,
     scheduling: Scheduling,
+    /// When an active `cron` scenario next runs (ISO 8601 UTC); null otherwise.
+    #[schema(format = DateTime, required = true)]
+    next_run: Option<String>,
     /// Seconds.
     max_duration: u32,
     #[schema(format = DateTime)]

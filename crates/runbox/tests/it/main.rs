@@ -24,6 +24,7 @@ mod restart;
 mod sandbox;
 mod scenario_runs;
 mod scenarios;
+mod schedules;
 mod toolkit;
 mod warm;
 mod webhooks;

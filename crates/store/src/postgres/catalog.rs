@@ -15,7 +15,8 @@ use super::rows::encode_json;
 use super::{unstorable, PgStore};
 use crate::{CatalogItem, CatalogStore, NewCatalogItem, StoreError};
 
-const COLUMNS: &str = "kind, id, number, owner, body::text AS body, created_at, updated_at";
+const COLUMNS: &str =
+    "kind, id, number, owner, body::text AS body, created_at, updated_at, next_tick";
 
 fn item(row: &PgRow) -> Result<CatalogItem, StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -31,6 +32,9 @@ fn item(row: &PgRow) -> Result<CatalogItem, StoreError> {
         number: row.try_get("number")?,
         created_at: Timestamp::from_millis(row.try_get("created_at")?),
         updated_at: Timestamp::from_millis(row.try_get("updated_at")?),
+        next_tick: row
+            .try_get::<Option<i64>, _>("next_tick")?
+            .map(Timestamp::from_millis),
         kind,
         id,
     })
@@ -156,6 +160,29 @@ impl CatalogStore for PgStore {
         .bind(kind)
         .bind(id)
         .bind(now.as_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn move_tick(
+        &self,
+        kind: &str,
+        id: &str,
+        from: Option<Timestamp>,
+        to: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if unstorable(kind) || unstorable(id) {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE catalog SET next_tick = $1 WHERE kind = $2 AND id = $3 \
+             AND next_tick IS NOT DISTINCT FROM $4",
+        )
+        .bind(to.as_millis())
+        .bind(kind)
+        .bind(id)
+        .bind(from.map(Timestamp::as_millis))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)

@@ -11,7 +11,7 @@ use super::rows::encode_json;
 use super::SqliteStore;
 use crate::{CatalogItem, CatalogStore, NewCatalogItem, StoreError};
 
-const COLUMNS: &str = "kind, id, number, owner, body, created_at, updated_at";
+const COLUMNS: &str = "kind, id, number, owner, body, created_at, updated_at, next_tick";
 
 fn item(row: &SqliteRow) -> Result<CatalogItem, StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -27,6 +27,9 @@ fn item(row: &SqliteRow) -> Result<CatalogItem, StoreError> {
         number: row.try_get("number")?,
         created_at: Timestamp::from_millis(row.try_get("created_at")?),
         updated_at: Timestamp::from_millis(row.try_get("updated_at")?),
+        next_tick: row
+            .try_get::<Option<i64>, _>("next_tick")?
+            .map(Timestamp::from_millis),
         kind,
         id,
     })
@@ -131,6 +134,25 @@ impl CatalogStore for SqliteStore {
         .bind(kind)
         .bind(id)
         .bind(now.as_millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn move_tick(
+        &self,
+        kind: &str,
+        id: &str,
+        from: Option<Timestamp>,
+        to: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE catalog SET next_tick = ? WHERE kind = ? AND id = ? AND next_tick IS ?",
+        )
+        .bind(to.as_millis())
+        .bind(kind)
+        .bind(id)
+        .bind(from.map(Timestamp::as_millis))
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)

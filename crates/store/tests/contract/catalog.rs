@@ -178,3 +178,66 @@ pub async fn schedule_ticks_are_claimed_once(store: Arc<dyn Store>) {
         .await
         .unwrap());
 }
+
+pub async fn schedule_ticks_move_only_from_what_was_read(store: Arc<dyn Store>) {
+    let bob = user("bob");
+    let created = store
+        .insert_item(runbox_store::NewCatalogItem {
+            kind: "button",
+            id: Some("cron"),
+            owner: &bob,
+            body: &serde_json::Value::Null,
+            now: at(0),
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.next_tick, None, "a new item has no tick");
+    assert!(
+        !store
+            .move_tick("button", "cron", Some(at(5)), at(10))
+            .await
+            .unwrap(),
+        "the tick is unset, not 5"
+    );
+    assert!(store
+        .move_tick("button", "cron", None, at(10))
+        .await
+        .unwrap());
+    let read = store.get_item("button", "cron").await.unwrap().unwrap();
+    assert_eq!(read.next_tick, Some(at(10)));
+    // Many nodes moving the tick they all read: exactly one wins.
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .move_tick("button", "cron", Some(at(10)), at(20))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for h in handles {
+        if h.await.unwrap() {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1);
+    let listed = store.list_items("button").await.unwrap();
+    assert_eq!(listed[0].next_tick, Some(at(20)));
+    store.reset_tick("button", "cron").await.unwrap();
+    assert_eq!(
+        store
+            .get_item("button", "cron")
+            .await
+            .unwrap()
+            .unwrap()
+            .next_tick,
+        None
+    );
+    assert!(!store
+        .move_tick("button", "missing", None, at(1))
+        .await
+        .unwrap());
+}
