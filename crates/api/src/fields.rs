@@ -1,9 +1,7 @@
 //! Reading fields of JSON request objects, with plain-text reasons that
 //! each dialect wraps in its own error shape.
 
-use std::collections::BTreeMap;
-
-use runbox_domain::{check_env, CronSchedule, Priority, Timeout};
+use runbox_domain::{check_env, CronSchedule, Env, EnvValue, Priority, Timeout};
 use serde_json::{Map, Value};
 
 pub type Object = Map<String, Value>;
@@ -57,16 +55,69 @@ pub fn priority(object: &Object) -> Result<Option<Priority>, String> {
     }
 }
 
-pub fn env(object: &Object) -> Result<Option<BTreeMap<String, String>>, String> {
+/// The OpenAPI schema of an `env` object: what [`env`] accepts.
+pub struct EnvSchema;
+
+impl utoipa::PartialSchema for EnvSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[^\\u0000]*$"))
+            .max_length(Some(32 * 1024));
+        let secret = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "A secret of the definition's owner, or a shared one, by name",
+            ))
+            .property(
+                "secret",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Z_][A-Z0-9_]{0,63}$")),
+            )
+            .required("secret")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 \
+                 characters, not `RUNBOX_EXECUTION_ID`); each value a string with no NUL byte \
+                 and at most 32 KiB, or `{\"secret\": \"NAME\"}`; at most 100 variables.",
+            ))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,127}$")),
+            ))
+            .additional_properties(Some(utoipa::openapi::schema::Schema::OneOf(
+                OneOfBuilder::new().item(text).item(secret).build(),
+            )))
+            .max_properties(Some(100))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EnvSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Env".into()
+    }
+}
+
+/// `env`: each value a string, or `{"secret": "NAME"}` for a secret
+/// resolved when the run starts.
+pub fn env(object: &Object) -> Result<Option<Env>, String> {
     match object.get("env") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => {
-            let mut env = BTreeMap::new();
+            let mut env = Env::new();
             for (name, value) in map {
-                let value = value
-                    .as_str()
-                    .ok_or_else(|| format!("env.{name} must be a string"))?;
-                env.insert(name.clone(), value.to_owned());
+                let value = serde_json::from_value::<EnvValue>(value.clone()).map_err(|_| {
+                    format!("env.{name} must be a string or {{\"secret\": \"NAME\"}}")
+                })?;
+                env.insert(name.clone(), value);
             }
             check_env(&env)?;
             Ok(Some(env))

@@ -7,6 +7,7 @@
 //! - [`buttons`]: `/api/v1/buttons`, `/api/v1/execute`, `/api/v1/executions`;
 //! - [`agents`]: `/agents`, `/executions`;
 //! - [`scenarios`]: `/scenarios` and their executions;
+//! - [`secrets`]: `/secrets`, names and owners only, values never shown;
 //! - [`admin`]: `/admin/health` and API key management;
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
@@ -29,6 +30,7 @@ pub mod openapi;
 pub mod python;
 mod resources;
 pub mod scenarios;
+mod secrets;
 mod server;
 mod sse;
 mod state;
@@ -53,6 +55,7 @@ fn described_routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(buttons::routes(state.clone()))
         .merge(agents::routes(state.clone()))
         .merge(scenarios::routes(state.clone()))
+        .merge(secrets::routes(state.clone()))
         .merge(web::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())

@@ -14,7 +14,9 @@ use std::str::FromStr;
 use runbox_domain::Destination;
 
 use crate::packages::{check_find_links, check_index_url, PackageOverrides};
-use crate::values::{ApiKey, HttpAllowEntry, InvalidValue, MetricsToken, WebhookSecret};
+use crate::values::{
+    ApiKey, HttpAllowEntry, InvalidValue, MetricsToken, SecretsKeyText, WebhookSecret,
+};
 use crate::{vars, ConfigError};
 
 /// Settings given by flags or environment variables. `None` means "not
@@ -37,6 +39,8 @@ pub struct Overrides {
     pub http_allow: Option<Vec<HttpAllowEntry>>,
     /// `RUNBOX_WEBHOOK_SECRET`.
     pub webhook_secret: Option<WebhookSecret>,
+    /// `RUNBOX_SECRETS_KEY`.
+    pub secrets_key: Option<SecretsKeyText>,
     /// `RUNBOX_METRICS_TOKEN`.
     pub metrics_token: Option<MetricsToken>,
     /// `RUNBOX_MAX_CONCURRENT_PER_USER`.
@@ -133,6 +137,7 @@ impl Overrides {
             http_allow: self.http_allow.or(lower.http_allow),
             webhook_secret: self.webhook_secret.or(lower.webhook_secret),
             metrics_token: self.metrics_token.or(lower.metrics_token),
+            secrets_key: self.secrets_key.or(lower.secrets_key),
             max_concurrent_per_user: self
                 .max_concurrent_per_user
                 .or(lower.max_concurrent_per_user),
@@ -178,6 +183,7 @@ impl Reader {
             vars::HTTP_ALLOW => set(&mut o.http_allow, HttpAllowEntry::parse_list(value)),
             vars::WEBHOOK_SECRET => set(&mut o.webhook_secret, parse_value::<WebhookSecret>(value)),
             vars::METRICS_TOKEN => set(&mut o.metrics_token, parse_value::<MetricsToken>(value)),
+            vars::SECRETS_KEY => set(&mut o.secrets_key, parse_value::<SecretsKeyText>(value)),
             vars::MAX_CONCURRENT_PER_USER => set(&mut o.max_concurrent_per_user, number(value)),
             vars::MAX_QUEUE_LENGTH => set(&mut o.max_queue_length, number(value)),
             vars::WORKERS => set(&mut o.workers, number(value)),

@@ -54,7 +54,9 @@ pub use settings::{
     AGENT_TIMEOUT_DEFAULT_SECS, AGENT_TIMEOUT_MAX_SECS, BUTTON_TIMEOUT_MAX_SECS, DEFAULT_DATA_DIR,
     DEFAULT_LISTEN, DEFAULT_SHUTDOWN_GRACE,
 };
-pub use values::{parse_listen, ApiKey, HttpAllowEntry, InvalidValue, MetricsToken, WebhookSecret};
+pub use values::{
+    parse_listen, ApiKey, HttpAllowEntry, InvalidValue, MetricsToken, SecretsKeyText, WebhookSecret,
+};
 
 /// Reads the file named by `overrides.config` (if any), merges it under the
 /// overrides and over the defaults, and validates the result.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use runbox_domain::{AgentRuntime, Priority, Timeout};
 
 use crate::packages::{NetworkSettings, PackageSettings};
-use crate::values::{ApiKey, HttpAllowEntry, MetricsToken, WebhookSecret};
+use crate::values::{ApiKey, HttpAllowEntry, MetricsToken, SecretsKeyText, WebhookSecret};
 
 /// `127.0.0.1:8080`: local only until the operator decides otherwise.
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -44,6 +44,10 @@ pub struct Settings {
     /// `RUNBOX_API_KEY`: ensured at start-up for user `admin` with the admin
     /// role. `None`: runbox creates a key on first start and prints it once.
     pub api_key: Option<ApiKey>,
+    /// `RUNBOX_SECRETS_KEY`: the key secrets are encrypted with. `None`:
+    /// the key file `secrets.key` in the data directory (created, mode
+    /// 0600, on first start).
+    pub secrets_key: Option<SecretsKeyText>,
     /// Private, loopback or link-local destinations that runbox's own
     /// outbound HTTP (webhooks, scenario HTTP modules) may reach anyway.
     /// Empty: all such addresses are refused (SSRF protection).
@@ -101,6 +105,7 @@ impl Default for Settings {
             database_url: format!("sqlite://{DEFAULT_DATA_DIR}/runbox.db"),
             config_file: None,
             api_key: None,
+            secrets_key: None,
             http_allow: Vec::new(),
             webhook_secret: None,
             metrics_token: None,

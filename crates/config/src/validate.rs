@@ -309,6 +309,7 @@ pub(crate) fn resolve(
         database_url,
         config_file: file.map(|source| source.path.clone()),
         api_key: overrides.api_key.take(),
+        secrets_key: overrides.secrets_key.take(),
         http_allow,
         webhook_secret,
         metrics_token,

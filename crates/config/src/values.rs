@@ -106,6 +106,36 @@ impl fmt::Debug for MetricsToken {
     }
 }
 
+/// `RUNBOX_SECRETS_KEY` as given: the key secrets are encrypted with, read
+/// (32 bytes, hex or base64) by the secrets vault at start-up. `Debug`
+/// hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretsKeyText(String);
+
+impl SecretsKeyText {
+    /// The key's text. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for SecretsKeyText {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Err(InvalidValue("must not be empty".into()));
+        }
+        Ok(Self(s.trim().to_owned()))
+    }
+}
+
+impl fmt::Debug for SecretsKeyText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretsKeyText(<redacted>)")
+    }
+}
+
 /// The key that signs webhook deliveries as the Standard Webhooks
 /// specification does: written `whsec_` + base64, kept decoded.
 ///

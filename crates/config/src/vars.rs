@@ -19,6 +19,7 @@ pub const HTTP_ALLOW: &str = "RUNBOX_HTTP_ALLOW";
 /// `whsec_…` key signing webhook deliveries.
 pub const WEBHOOK_SECRET: &str = "RUNBOX_WEBHOOK_SECRET";
 pub const METRICS_TOKEN: &str = "RUNBOX_METRICS_TOKEN";
+pub const SECRETS_KEY: &str = "RUNBOX_SECRETS_KEY";
 pub const MAX_CONCURRENT_PER_USER: &str = "RUNBOX_MAX_CONCURRENT_PER_USER";
 pub const MAX_QUEUE_LENGTH: &str = "RUNBOX_MAX_QUEUE_LENGTH";
 pub const WORKERS: &str = "RUNBOX_WORKERS";
@@ -67,6 +68,7 @@ pub const ALL: &[&str] = &[
     HTTP_ALLOW,
     WEBHOOK_SECRET,
     METRICS_TOKEN,
+    SECRETS_KEY,
     MAX_CONCURRENT_PER_USER,
     MAX_QUEUE_LENGTH,
     WORKERS,

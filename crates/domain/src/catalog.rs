@@ -18,7 +18,7 @@ pub struct ButtonSpec {
     #[serde(default)]
     pub icon: Option<String>,
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: Env,
     /// Destinations the command may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,
@@ -53,7 +53,7 @@ pub struct AgentSpec {
     pub priority: Priority,
     pub timeout: Timeout,
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: Env,
     /// Destinations the agent may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,
@@ -64,9 +64,44 @@ impl AgentSpec {
     pub const KIND: &'static str = "agent";
 }
 
+/// A secret's name: `[A-Z_][A-Z0-9_]{0,63}`.
+pub fn check_secret_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 64;
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "secret name {name:?} must match [A-Z_][A-Z0-9_]{{0,63}}"
+        ))
+    }
+}
+
+/// Environment variables a definition adds, by name.
+pub type Env = BTreeMap<String, EnvValue>;
+
+/// One variable's value: a text, or a reference to a secret resolved when
+/// the run starts (`{"secret": "GITHUB_TOKEN"}`), never copied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Text(String),
+    Secret { secret: String },
+}
+
+impl From<&str> for EnvValue {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
 /// Checks environment variable names and values a definition adds.
 /// `RUNBOX_EXECUTION_ID` is runbox's own and cannot be overridden.
-pub fn check_env(env: &BTreeMap<String, String>) -> Result<(), String> {
+pub fn check_env(env: &Env) -> Result<(), String> {
     for (name, value) in env {
         let mut chars = name.chars();
         let valid = chars
@@ -82,11 +117,17 @@ pub fn check_env(env: &BTreeMap<String, String>) -> Result<(), String> {
         if name == "RUNBOX_EXECUTION_ID" {
             return Err("RUNBOX_EXECUTION_ID is set by runbox and cannot be defined".to_owned());
         }
-        if value.contains('\0') {
-            return Err(format!("environment variable {name} contains a NUL byte"));
-        }
-        if value.len() > 32 * 1024 {
-            return Err(format!("environment variable {name} is longer than 32 KiB"));
+        match value {
+            EnvValue::Text(text) if text.contains('\0') => {
+                return Err(format!("environment variable {name} contains a NUL byte"));
+            }
+            EnvValue::Text(text) if text.len() > 32 * 1024 => {
+                return Err(format!("environment variable {name} is longer than 32 KiB"));
+            }
+            EnvValue::Text(_) => {}
+            EnvValue::Secret { secret } => {
+                check_secret_name(secret).map_err(|why| format!("env.{name}: {why}"))?
+            }
         }
     }
     if env.len() > 100 {
@@ -101,12 +142,29 @@ mod tests {
 
     #[test]
     fn env_names_are_checked() {
-        let ok: BTreeMap<String, String> =
-            [("GREETING".into(), "hi".into()), ("_x1".into(), "".into())].into();
+        let ok: Env = [
+            ("GREETING".into(), "hi".into()),
+            ("_x1".into(), "".into()),
+            (
+                "TOKEN".into(),
+                EnvValue::Secret {
+                    secret: "GITHUB_TOKEN".into(),
+                },
+            ),
+        ]
+        .into();
         assert!(check_env(&ok).is_ok());
         for bad in ["1X", "A-B", "", "RUNBOX_EXECUTION_ID"] {
-            let env: BTreeMap<String, String> = [(bad.to_owned(), "v".to_owned())].into();
+            let env: Env = [(bad.to_owned(), "v".into())].into();
             assert!(check_env(&env).is_err(), "{bad}");
         }
+        let lower: Env = [(
+            "T".to_owned(),
+            EnvValue::Secret {
+                secret: "lower".into(),
+            },
+        )]
+        .into();
+        assert!(check_env(&lower).is_err());
     }
 }

@@ -1,8 +1,6 @@
 //! What an execution runs, as the dialect described it. Stored as JSON so
 //! an execution can be re-run after a restart exactly as it was asked.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::ExecutionKind;
@@ -45,7 +43,7 @@ pub struct ShellJob {
     pub button_id: String,
     pub command: String,
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: crate::Env,
     /// Destinations the command may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,
@@ -68,7 +66,7 @@ pub struct AgentJob {
     pub runtime: AgentRuntime,
     pub input: serde_json::Value,
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: crate::Env,
     /// Destinations the agent may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,

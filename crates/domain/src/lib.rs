@@ -16,7 +16,7 @@ mod outcome;
 mod schedule;
 mod time;
 
-pub use catalog::{check_env, AgentSpec, ButtonSpec};
+pub use catalog::{check_env, check_secret_name, AgentSpec, ButtonSpec, Env, EnvValue};
 pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
 pub use job::{AgentJob, AgentRuntime, JobSpec, PythonJob, ShellJob};

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use runbox_domain::{Execution, ExecutionStatus, Outcome, OutcomeKind, Timestamp};
+use runbox_secrets::{Masker, RunSecrets};
 use runbox_store::{ClaimRequest, StoreEvent};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
@@ -101,9 +102,30 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
             ),
         };
     };
+    let secrets = match &inner.services.vault {
+        None => Arc::new(RunSecrets::default()),
+        Some(vault) => match vault.for_run(&execution.user).await {
+            Ok(secrets) => Arc::new(secrets),
+            Err(err) => {
+                tracing::error!(error = %err, "secrets unavailable");
+                return Finished {
+                    status: ExecutionStatus::Failed,
+                    outcome: Outcome::without_output(
+                        OutcomeKind::Internal,
+                        format!("the run's secrets could not be read: {err}"),
+                    ),
+                };
+            }
+        },
+    };
     let (live, pump) = if runner.streams_output() {
         let combined = execution.kind == runbox_domain::ExecutionKind::Shell;
-        let (live, pump) = LiveOutput::start(inner.store.clone(), execution.id.clone(), combined);
+        let (live, pump) = LiveOutput::start(
+            inner.store.clone(),
+            execution.id.clone(),
+            combined,
+            secrets.masker().clone(),
+        );
         (Some(live), Some(pump))
     } else {
         (None, None)
@@ -118,6 +140,7 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
         cancel,
         live,
         services: inner.services.clone(),
+        secrets: secrets.clone(),
     };
     let result = AssertUnwindSafe(runner.run(execution, ctx))
         .catch_unwind()
@@ -127,7 +150,7 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
         // stored so streams see them before the final status.
         let _ = pump.await;
     }
-    result.unwrap_or_else(|_| {
+    let mut finished = result.unwrap_or_else(|_| {
         tracing::error!("runner panicked");
         Finished {
             status: ExecutionStatus::Failed,
@@ -136,7 +159,27 @@ async fn run(inner: &Arc<Inner>, execution: &Execution, cancel: CancellationToke
                 "internal error while running the execution",
             ),
         }
-    })
+    });
+    mask(&mut finished.outcome, secrets.masker());
+    finished
+}
+
+/// Hides every secret value the run could have used in what it produced.
+fn mask(outcome: &mut Outcome, masker: &Masker) {
+    if masker.is_empty() {
+        return;
+    }
+    outcome.stdout = masker.mask_str(&outcome.stdout);
+    outcome.stderr = masker.mask_str(&outcome.stderr);
+    if let Some(error) = &outcome.error {
+        outcome.error = Some(masker.mask_str(error));
+    }
+    for value in [outcome.result.as_mut(), outcome.extra.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        masker.mask_json(value);
+    }
 }
 
 /// Hears committed changes: wakes the claimer and stops local executions

@@ -24,7 +24,8 @@ mod telemetry;
 pub use config::EngineConfig;
 pub use engine::{Engine, SubmitError};
 pub use runners::{
-    base_env, check_code, execution_env, interpret, measured, run_snippet, template_env, Finished,
-    JobRunner, RunContext, Runners, Snippet, SnippetError, SnippetMode, SnippetOutcome,
+    base_env, check_code, execution_env, interpret, measured, resolve_env, run_snippet,
+    template_env, Finished, JobRunner, RunContext, Runners, Snippet, SnippetError, SnippetMode,
+    SnippetOutcome,
 };
 pub use services::{Gateway, RunServices};

@@ -1,12 +1,17 @@
 //! Live output: chunks read from a running program are batched (a few tens
 //! of milliseconds, or 64 KiB) and appended to the store, which announces
 //! them so any node can stream them to clients while the run goes on.
+//! Secrets' values are masked before anything is stored; the few bytes at
+//! a chunk's end that could begin a value wait for the next chunk.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use runbox_domain::{ExecutionId, Timestamp};
 use runbox_sandbox::OutputSink;
+use runbox_secrets::{Masker, StreamMask};
 use runbox_store::{OutputStream, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -23,9 +28,14 @@ pub struct LiveOutput {
 impl LiveOutput {
     /// Starts the batching task. It ends, after a last flush, once every
     /// clone of the returned handle is dropped.
-    pub fn start(store: Arc<dyn Store>, id: ExecutionId, combined: bool) -> (Self, JoinHandle<()>) {
+    pub fn start(
+        store: Arc<dyn Store>,
+        id: ExecutionId,
+        combined: bool,
+        masker: Masker,
+    ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(pump(store, id, rx));
+        let task = tokio::spawn(pump(store, id, rx, masker));
         (Self { tx, combined }, task)
     }
 
@@ -53,9 +63,11 @@ async fn pump(
     store: Arc<dyn Store>,
     id: ExecutionId,
     mut rx: mpsc::UnboundedReceiver<(OutputStream, Vec<u8>)>,
+    masker: Masker,
 ) {
     let mut batch: Vec<(OutputStream, Vec<u8>)> = Vec::new();
     let mut size = 0usize;
+    let mut masks: HashMap<OutputStream, StreamMask> = HashMap::new();
     loop {
         let next = if batch.is_empty() {
             rx.recv().await
@@ -70,6 +82,13 @@ async fn pump(
         };
         match next {
             Some((stream, data)) => {
+                let data = masks
+                    .entry(stream)
+                    .or_insert_with(|| masker.stream())
+                    .push(&data);
+                if data.is_empty() {
+                    continue;
+                }
                 size += data.len();
                 // Adjacent pieces of one stream merge into one chunk.
                 match batch.last_mut() {
@@ -83,6 +102,12 @@ async fn pump(
                 }
             }
             None => {
+                for (stream, mut mask) in masks {
+                    let rest = mask.finish();
+                    if !rest.is_empty() {
+                        batch.push((stream, rest));
+                    }
+                }
                 flush(&store, &id, &mut batch, &mut size).await;
                 return;
             }

@@ -1,7 +1,8 @@
 //! What runs may be given beyond the sandbox itself: Python package
-//! environments ([`Environments`]) and network egress through runbox's
-//! proxy ([`Gateway`]). Both are optional: a node without them runs code
-//! that asks for neither, and fails code that does with a clear error.
+//! environments ([`Environments`]), network egress through runbox's
+//! proxy ([`Gateway`]) and secrets ([`Vault`]). All are optional: a node
+//! without them runs code that asks for none, and fails code that does
+//! with a clear error.
 
 use std::sync::Arc;
 
@@ -10,11 +11,15 @@ use runbox_egress::{Counters, Session};
 use runbox_netguard::OutboundPolicy;
 use runbox_packages::Environments;
 use runbox_sandbox::ProxyService;
+use runbox_secrets::Vault;
 
 #[derive(Clone, Default)]
 pub struct RunServices {
     pub environments: Option<Environments>,
     pub gateway: Gateway,
+    /// Where runs find the secrets they reference, and which values to
+    /// mask in what they produce.
+    pub vault: Option<Vault>,
 }
 
 /// The operator's network allow list (`[network] allow`) and the SSRF

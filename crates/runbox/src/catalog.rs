@@ -75,7 +75,7 @@ async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()>
             runtime: agent.runtime.clone(),
             priority: agent.priority,
             timeout: agent.timeout,
-            env: agent.env.clone(),
+            env: text_env(&agent.env),
             network: agent.network.clone(),
         };
         let id = match &agent.id {
@@ -120,7 +120,7 @@ async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()
             description: button.description.clone(),
             timeout: button.timeout,
             icon: button.icon.clone(),
-            env: button.env.clone(),
+            env: text_env(&button.env),
             network: button.network.clone(),
             schedule: button.schedule.clone(),
         };
@@ -133,4 +133,11 @@ async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()
         .await?;
     }
     Ok(())
+}
+
+/// The configuration file's variables: texts only.
+fn text_env(env: &std::collections::BTreeMap<String, String>) -> runbox_domain::Env {
+    env.iter()
+        .map(|(name, value)| (name.clone(), runbox_domain::EnvValue::Text(value.clone())))
+        .collect()
 }

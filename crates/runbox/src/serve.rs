@@ -13,6 +13,7 @@ use runbox_engine::{Engine, EngineConfig, Gateway, RunServices, Runners};
 use runbox_netguard::OutboundPolicy;
 use runbox_packages::Environments;
 use runbox_sandbox::{Limits, Sandbox, SandboxConfig};
+use runbox_secrets::{SecretsKey, Vault};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::VERSION;
@@ -97,7 +98,8 @@ pub async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
             tracing::error!(error = %err, "the sandbox cannot be set up on this host: every execution will fail until this is fixed")
         }
     }
-    let services = run_services(&settings, &sandbox, builder_uid);
+    let vault = open_vault(&settings, store.clone()).await?;
+    let services = run_services(&settings, &sandbox, builder_uid, vault);
     let engine = Engine::start(
         store.clone(),
         sandbox,
@@ -217,7 +219,35 @@ fn runners(settings: &Settings) -> Runners {
 
 /// Package environments (under the data directory, each node its own) and
 /// the network gateway of runs.
-fn run_services(settings: &Settings, sandbox: &Sandbox, builder_uid: u32) -> RunServices {
+/// The secrets vault, with the key from `RUNBOX_SECRETS_KEY` or the data
+/// directory's key file. A key that does not open the stored secrets stops
+/// start-up: serving runs that cannot read their secrets helps nobody.
+async fn open_vault(
+    settings: &Settings,
+    store: Arc<dyn runbox_store::Store>,
+) -> anyhow::Result<Vault> {
+    let key = match &settings.secrets_key {
+        Some(text) => SecretsKey::parse(text.expose()).context("RUNBOX_SECRETS_KEY")?,
+        None => SecretsKey::from_file(&settings.data_dir.join(SECRETS_KEY_FILE))?,
+    };
+    let vault = Vault::new(store, key);
+    vault
+        .check_key()
+        .await
+        .context("cannot start with these secrets")?;
+    Ok(vault)
+}
+
+/// The key file in the data directory, used when `RUNBOX_SECRETS_KEY` is
+/// not set.
+const SECRETS_KEY_FILE: &str = "secrets.key";
+
+fn run_services(
+    settings: &Settings,
+    sandbox: &Sandbox,
+    builder_uid: u32,
+    vault: Vault,
+) -> RunServices {
     let environments = Environments::new(
         settings.packages.clone(),
         settings.data_dir.join("environments"),
@@ -233,6 +263,7 @@ fn run_services(settings: &Settings, sandbox: &Sandbox, builder_uid: u32) -> Run
             settings.network.allow.clone(),
             OutboundPolicy::new(settings.http_allow.clone()),
         ),
+        vault: Some(vault),
     }
 }
 

@@ -86,7 +86,7 @@ pub struct QueueCounts {
     pub running: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OutputStream {
     Stdout,
     Stderr,

@@ -52,6 +52,7 @@ impl JobRunner for ScenarioRunner {
         let services = Services {
             policy: self.policy.clone(),
             python: Arc::new(python),
+            secrets: Arc::new(ctx.secrets.values().clone()),
         };
         let request = RunRequest {
             blueprint,

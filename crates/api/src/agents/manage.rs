@@ -1,8 +1,6 @@
 //! Agent management: create, list, get, update, delete. Everybody may see
 //! and run agents; only their creator or an admin may change them.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -58,8 +56,10 @@ pub struct Agent {
     /// Seconds a run may last.
     #[schema(minimum = 1, maximum = 3600, example = 600)]
     pub timeout: u32,
-    /// Environment variables the agent gets.
-    pub env: BTreeMap<String, String>,
+    /// Environment variables the agent gets: a text, or
+    /// `{"secret": "NAME"}` (resolved when a run starts, masked in output).
+    #[schema(value_type = crate::fields::EnvSchema)]
+    pub env: runbox_domain::Env,
     /// Destinations the agent may reach through runbox's proxy
     /// (`host`, `*.domain`, an address or a CIDR, each with an optional `:port`).
     #[schema(value_type = Vec<String>)]
@@ -95,37 +95,6 @@ pub fn render(item: &CatalogItem, spec: &AgentSpec) -> Agent {
     }
 }
 
-/// Environment variables of an agent, as a request gives them.
-pub struct AgentEnv;
-
-impl utoipa::PartialSchema for AgentEnv {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(
-                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 \
-                 characters, not `RUNBOX_EXECUTION_ID`); values are strings with no NUL byte \
-                 and at most 32 KiB; at most 100 variables.",
-            ))
-            .property_names(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,127}$")),
-            ))
-            .additional_properties(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^[^\\u0000]*$"))
-                    .max_length(Some(32 * 1024)),
-            ))
-            .max_properties(Some(100))
-            .into()
-    }
-}
-
-impl ToSchema for AgentEnv {}
-
 /// An agent to create. Other fields are ignored (an agent read back may be
 /// sent as it is).
 #[derive(ToSchema)]
@@ -160,8 +129,8 @@ pub struct NewAgent {
     /// Seconds, 1 to 3600; 600 when absent or null.
     #[schema(minimum = 1, maximum = 3600)]
     timeout: Option<u32>,
-    #[schema(value_type = Option<AgentEnv>)]
-    env: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<crate::fields::EnvSchema>)]
+    env: Option<runbox_domain::Env>,
     /// Destinations the agent may reach; each must be covered by the
     /// operator's allow-list (none may be asked for when it is empty). At most 50.
     #[schema(max_items = 50)]
@@ -194,8 +163,8 @@ pub struct AgentChanges {
     #[schema(minimum = 1, maximum = 3600)]
     timeout: Option<u32>,
     /// Replaces every variable; null keeps them.
-    #[schema(value_type = Option<AgentEnv>)]
-    env: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<crate::fields::EnvSchema>)]
+    env: Option<runbox_domain::Env>,
     /// Replaces the destinations; null removes them all.
     #[schema(max_items = 50)]
     network: Option<Vec<String>>,

@@ -1,14 +1,12 @@
 //! Button management: create, list, get, update, delete. Everybody may see
 //! and run buttons; only their creator or an admin may change them.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use runbox_domain::{check_env, ButtonSpec, Destination, Timeout, Timestamp};
+use runbox_domain::{ButtonSpec, Destination, Env, Timeout, Timestamp};
 use runbox_store::{CatalogItem, NewCatalogItem, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -17,7 +15,7 @@ use utoipa::ToSchema;
 use super::reply::{success, ApiError, ButtonListReply, ButtonReply, Code, Done, ErrorBody, Lang};
 use crate::auth::Caller;
 use crate::body::{self, BodyError};
-use crate::AppState;
+use crate::{fields, AppState};
 
 pub const KIND: &str = runbox_domain::ButtonSpec::KIND;
 pub const MAX_TIMEOUT: u32 = 300;
@@ -55,8 +53,11 @@ pub struct Button {
     /// An emoji, a URL or a data: URL.
     #[schema(required = true)]
     pub icon: Option<String>,
-    /// Environment variables the command gets.
-    pub env: BTreeMap<String, String>,
+    /// Environment variables the command gets: a text, or
+    /// `{"secret": "NAME"}` (the secret's value is given when a run starts,
+    /// and masked as `***` in what it prints).
+    #[schema(value_type = crate::fields::EnvSchema)]
+    pub env: Env,
     /// Destinations the command may reach through runbox's proxy
     /// (`host`, `*.domain`, an address or a CIDR, each with an optional `:port`).
     #[schema(value_type = Vec<String>)]
@@ -75,40 +76,6 @@ pub struct Button {
     #[schema(example = "2025-05-10T21:00:00.000Z")]
     pub updated_at: String,
 }
-
-/// Environment variables of a button, as a request gives them: names match
-/// `[A-Za-z_][A-Za-z0-9_]*` (at most 128 characters, not
-/// `RUNBOX_EXECUTION_ID`); values have no NUL byte and at most 32 KiB; at
-/// most 100 variables.
-pub struct ButtonEnv;
-
-impl utoipa::PartialSchema for ButtonEnv {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(
-                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 \
-                 characters, not `RUNBOX_EXECUTION_ID`); values have no NUL byte and at most \
-                 32 KiB; at most 100 variables.",
-            ))
-            .property_names(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,127}$")),
-            ))
-            .additional_properties(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^[^\\u0000]*$"))
-                    .max_length(Some(32 * 1024)),
-            ))
-            .max_properties(Some(100))
-            .into()
-    }
-}
-
-impl ToSchema for ButtonEnv {}
 
 /// A button to create.
 #[derive(ToSchema)]
@@ -137,8 +104,8 @@ pub struct NewButton {
     timeout: Option<u32>,
     #[schema(max_length = 2048)]
     icon: Option<String>,
-    #[schema(value_type = Option<ButtonEnv>)]
-    env: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<crate::fields::EnvSchema>)]
+    env: Option<runbox_domain::Env>,
     /// Destinations the command may reach; each must be covered by the
     /// operator's allow-list (none may be asked for when it is empty). At most 50.
     #[schema(max_items = 50)]
@@ -177,8 +144,8 @@ pub struct ButtonChanges {
     #[schema(max_length = 2048)]
     icon: Option<String>,
     /// Replaces every variable; null keeps them.
-    #[schema(value_type = Option<ButtonEnv>)]
-    env: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<crate::fields::EnvSchema>)]
+    env: Option<runbox_domain::Env>,
     /// Replaces the destinations; null clears them.
     #[schema(max_items = 50)]
     network: Option<Vec<String>>,
@@ -571,16 +538,14 @@ async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>,
     Ok(object)
 }
 
+/// The dialect's reading of the shared field helpers: a bad field is
+/// INVALID_REQUEST with the helper's reason.
+fn invalid(why: String) -> ApiError {
+    ApiError::detail(Code::InvalidRequest, why)
+}
+
 fn required_text(object: &Map<String, Value>, field: &str, max: usize) -> Result<String, ApiError> {
-    match object.get(field) {
-        Some(Value::String(text)) if !text.trim().is_empty() && text.chars().count() <= max => {
-            Ok(text.trim().to_owned())
-        }
-        _ => Err(ApiError::detail(
-            Code::InvalidRequest,
-            format!("{field} must be a non-empty string of at most {max} characters"),
-        )),
-    }
+    fields::required_text(object, field, max).map_err(invalid)
 }
 
 fn optional_text(
@@ -588,55 +553,13 @@ fn optional_text(
     field: &str,
     max: usize,
 ) -> Result<Option<String>, ApiError> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if text.chars().count() <= max => Ok(Some(text.clone())),
-        _ => Err(ApiError::detail(
-            Code::InvalidRequest,
-            format!("{field} must be a string of at most {max} characters"),
-        )),
-    }
+    fields::optional_text(object, field, max).map_err(invalid)
 }
 
 fn timeout(object: &Map<String, Value>) -> Result<Option<Timeout>, ApiError> {
-    match object.get("timeout") {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => {
-            // `10.0` is how some encoders write ten: a whole number is fine.
-            let whole = value
-                .as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 1e12)
-                .map(|f| f as i64);
-            let secs = value.as_i64().or(whole).ok_or_else(|| {
-                ApiError::detail(
-                    Code::InvalidRequest,
-                    "timeout must be an integer number of seconds",
-                )
-            })?;
-            Timeout::new(secs, MAX_TIMEOUT)
-                .map(Some)
-                .map_err(|e| ApiError::detail(Code::InvalidRequest, e.to_string()))
-        }
-    }
+    fields::timeout(object, MAX_TIMEOUT).map_err(invalid)
 }
 
-fn env(object: &Map<String, Value>) -> Result<Option<BTreeMap<String, String>>, ApiError> {
-    match object.get("env") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => {
-            let mut env = BTreeMap::new();
-            for (name, value) in map {
-                let value = value.as_str().ok_or_else(|| {
-                    ApiError::detail(Code::InvalidRequest, format!("env.{name} must be a string"))
-                })?;
-                env.insert(name.clone(), value.to_owned());
-            }
-            check_env(&env).map_err(|e| ApiError::detail(Code::InvalidRequest, e))?;
-            Ok(Some(env))
-        }
-        Some(_) => Err(ApiError::detail(
-            Code::InvalidRequest,
-            "env must be an object of strings",
-        )),
-    }
+fn env(object: &Map<String, Value>) -> Result<Option<Env>, ApiError> {
+    fields::env(object).map_err(invalid)
 }

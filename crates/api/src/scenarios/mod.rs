@@ -6,7 +6,7 @@
 
 mod manage;
 mod render;
-mod reply;
+pub(crate) mod reply;
 mod runs;
 mod schema;
 

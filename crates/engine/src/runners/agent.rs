@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use super::python::{measured, run_snippet, Snippet, SnippetError, SnippetMode};
 use super::shell::open_network;
 use super::{
-    base_env, execution_env, internal_failure, interpret, Finished, JobRunner, RunContext,
+    base_env, execution_env, internal_failure, interpret, resolve_env, Finished, JobRunner,
+    RunContext,
 };
 
 pub struct AgentRunner {
@@ -64,7 +65,7 @@ impl AgentRunner {
         ctx: &RunContext,
     ) -> Result<Produced, SnippetError> {
         let mut env = execution_env(execution);
-        env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(resolve_env(&job.env, &ctx.secrets)?);
         let snippet = Snippet {
             interpreter: &self.interpreter,
             code,
@@ -100,7 +101,7 @@ async fn run_command(
     let input = serde_json::to_string(&job.input)
         .map_err(|e| SnippetError::Sandbox(SandboxError::Setup(format!("input: {e}"))))?;
     let mut env = base_env(execution);
-    env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env.extend(resolve_env(&job.env, &ctx.secrets)?);
     let network = open_network(&job.network, ctx, &mut env)?;
     let spec = RunSpec {
         argv: vec!["/bin/sh".into(), "-c".into(), command.to_owned()],

@@ -10,8 +10,11 @@ mod shell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use runbox_domain::{Execution, ExecutionKind, ExecutionStatus, Outcome, OutcomeKind};
+use runbox_domain::{
+    Env, EnvValue, Execution, ExecutionKind, ExecutionStatus, Outcome, OutcomeKind,
+};
 use runbox_sandbox::{Limits, RunOutcome, Sandbox, SandboxError};
+use runbox_secrets::RunSecrets;
 use tokio_util::sync::CancellationToken;
 
 use crate::live_output::LiveOutput;
@@ -35,6 +38,8 @@ pub struct RunContext {
     pub live: Option<LiveOutput>,
     /// Package environments and network egress.
     pub services: RunServices,
+    /// The secrets this run may use, decrypted when it started.
+    pub secrets: Arc<RunSecrets>,
 }
 
 /// The end of a run as the runner saw it.
@@ -111,6 +116,20 @@ pub fn template_env() -> Vec<(String, String)> {
         ("HOME".to_owned(), runbox_sandbox::WORK_DIR.to_owned()),
         ("LANG".to_owned(), "C.UTF-8".to_owned()),
     ]
+}
+
+/// A definition's variables with secret references replaced by their
+/// values; the error names a secret the run may not have.
+pub fn resolve_env(env: &Env, secrets: &RunSecrets) -> Result<Vec<(String, String)>, SnippetError> {
+    env.iter()
+        .map(|(name, value)| match value {
+            EnvValue::Text(text) => Ok((name.clone(), text.clone())),
+            EnvValue::Secret { secret } => secrets
+                .get(secret)
+                .map(|value| (name.clone(), value.to_owned()))
+                .map_err(|why| SnippetError::Refused(format!("env.{name}: {why}"))),
+        })
+        .collect()
 }
 
 /// The part of [`base_env`] that is particular to one execution.

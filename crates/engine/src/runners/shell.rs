@@ -6,7 +6,7 @@ use runbox_egress::Counters;
 use runbox_sandbox::{ProxyService, RunControl, RunSpec};
 
 use super::python::{measured, SnippetError};
-use super::{base_env, internal_failure, interpret, Finished, JobRunner, RunContext};
+use super::{base_env, internal_failure, interpret, resolve_env, Finished, JobRunner, RunContext};
 
 pub struct ShellRunner;
 
@@ -19,7 +19,10 @@ impl JobRunner for ShellRunner {
             ));
         };
         let mut env = base_env(execution);
-        env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        match resolve_env(&job.env, &ctx.secrets) {
+            Ok(vars) => env.extend(vars),
+            Err(refused) => return refused.finished(),
+        }
         let network = match open_network(&job.network, &ctx, &mut env) {
             Ok(network) => network,
             Err(refused) => return refused.finished(),

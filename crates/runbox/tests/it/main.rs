@@ -25,6 +25,7 @@ mod sandbox;
 mod scenario_runs;
 mod scenarios;
 mod schedules;
+mod secrets;
 mod toolkit;
 mod warm;
 mod webhooks;

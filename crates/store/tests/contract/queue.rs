@@ -5,7 +5,7 @@ use super::*;
 
 pub async fn enqueue_get_roundtrip(store: Arc<dyn Store>) {
     let mut env = BTreeMap::new();
-    env.insert("GREETING".to_owned(), "hello".to_owned());
+    env.insert("GREETING".to_owned(), "hello".into());
     let job = JobSpec::Agent(AgentJob {
         agent_id: "a1".into(),
         runtime: AgentRuntime::Python {

@@ -14,6 +14,8 @@ pub struct Services {
     /// Every HTTP module request goes through a client of this policy.
     pub policy: OutboundPolicy,
     pub python: Arc<dyn PythonStep>,
+    /// What `{{secret.NAME}}` finds: the run's usable secrets.
+    pub secrets: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs one `code:ExecutePython` step.

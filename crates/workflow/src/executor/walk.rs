@@ -27,6 +27,7 @@ pub(crate) fn scope<'a>(env: &'a Env, bundle: &'a Bundle) -> Scope<'a> {
     Scope {
         outputs: bundle,
         vars: &env.vars,
+        secrets: &env.services.secrets,
     }
 }
 

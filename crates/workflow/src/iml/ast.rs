@@ -53,6 +53,8 @@ pub enum Root {
     Module(i64),
     /// `var.…`: run input, scenario and execution.
     Var,
+    /// `secret.NAME`: a secret of the run's owner (or a shared one).
+    Secret,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -22,11 +22,13 @@ impl Outputs for BTreeMap<i64, Value> {
 }
 
 /// What an expression can see. `vars` is the object behind `var.`:
-/// `{"input": …, "scenario": {"id", "name"}, "execution": {"id"}}`.
+/// `{"input": …, "scenario": {"id", "name"}, "execution": {"id"}}`;
+/// `secrets` is what `secret.NAME` finds (the run's usable secrets).
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
     pub outputs: &'a dyn Outputs,
     pub vars: &'a Value,
+    pub secrets: &'a BTreeMap<String, String>,
 }
 
 pub(crate) struct Evaluator<'a> {
@@ -49,6 +51,10 @@ impl Evaluator<'_> {
                 Variable::Timestamp => Value::from(chrono::Utc::now().timestamp()),
                 Variable::Uuid => Value::String(uuid::Uuid::new_v4().to_string()),
             }),
+            Expr::Ref {
+                root: Root::Secret,
+                path,
+            } => self.secret(node, path),
             Expr::Ref { root, path } => self.reference(*root, path),
             Expr::Index { target, index } => {
                 let target = self.eval(target)?;
@@ -78,10 +84,31 @@ impl Evaluator<'_> {
         }
     }
 
+    /// `secret.NAME`: its value, or an error when the run may not have it
+    /// (a mapper must not quietly send an empty token).
+    fn secret(&self, node: &Node, path: &[Segment]) -> Result<Value, ImlError> {
+        let [Segment::Key(name)] = path else {
+            return Err(self.error(node, "a secret is named `secret.NAME`"));
+        };
+        self.scope
+            .secrets
+            .get(name)
+            .map(|value| Value::String(value.clone()))
+            .ok_or_else(|| {
+                self.error(
+                    node,
+                    format!(
+                        "secret {name} is not defined (or not usable by this scenario's owner)"
+                    ),
+                )
+            })
+    }
+
     fn reference(&self, root: Root, path: &[Segment]) -> Result<Value, ImlError> {
         let start: Option<&Value> = match root {
             Root::Module(id) => self.scope.outputs.output(id),
             Root::Var => Some(self.scope.vars),
+            Root::Secret => None,
         };
         let Some(start) = start else {
             return Ok(Value::Null);

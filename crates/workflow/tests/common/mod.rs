@@ -95,6 +95,7 @@ pub fn policy(allow: &[&str]) -> OutboundPolicy {
 
 pub fn services_with(python: Arc<FakePython>, allow: &[&str]) -> Services {
     Services {
+        secrets: Default::default(),
         policy: policy(allow),
         python,
     }

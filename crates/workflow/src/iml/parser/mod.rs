@@ -186,6 +186,9 @@ impl Parser<'_> {
             Tok::Ident(name) if name == "var" && self.peek() == &Tok::Dot => {
                 self.reference(Root::Var, token.start, base)
             }
+            Tok::Ident(name) if name == "secret" && self.peek() == &Tok::Dot => {
+                self.reference(Root::Secret, token.start, base)
+            }
             Tok::Ident(name) => Ok(at(word(name))),
             Tok::LParen => {
                 let inner = self.expr(0, base + 1)?;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{outputs, run, vars};
+use super::{outputs, run, secrets, vars};
 use crate::iml::{check, evaluate, Scope};
 
 /// (template, words the message must contain, function named, position).
@@ -125,6 +125,7 @@ fn mapper_trees() {
     let scope = Scope {
         outputs: &outputs,
         vars: &vars,
+        secrets: secrets(),
     };
     let mapper = json!({"a": "{{1.n}}", "b": ["x{{1.n}}", 3, {"c": "{{1.nums}}"}], "d": true});
     assert_eq!(

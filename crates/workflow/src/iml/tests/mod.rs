@@ -30,12 +30,19 @@ pub(super) fn vars() -> Value {
     json!({"input": {"city": "Paris", "count": 3}, "scenario": {"id": 7, "name": "demo"}, "execution": {"id": "abc123"}})
 }
 
+pub(super) fn secrets() -> &'static std::collections::BTreeMap<String, String> {
+    static SECRETS: std::sync::LazyLock<std::collections::BTreeMap<String, String>> =
+        std::sync::LazyLock::new(|| [("API_TOKEN".to_owned(), "tok-123".to_owned())].into());
+    &SECRETS
+}
+
 pub(super) fn run(template: &str) -> Result<Value, super::ImlError> {
     let outputs = outputs();
     let vars = vars();
     Template::parse(template)?.eval(Scope {
         outputs: &outputs,
         vars: &vars,
+        secrets: secrets(),
     })
 }
 
@@ -120,6 +127,19 @@ fn variables() {
     let uuid = run("{{uuid}}").unwrap();
     assert_eq!(uuid.as_str().unwrap().len(), 36);
     assert_ne!(run("{{uuid}}").unwrap(), uuid);
+}
+
+#[test]
+fn secrets_by_name() {
+    assert_eq!(run("{{secret.API_TOKEN}}").unwrap(), json!("tok-123"));
+    assert_eq!(
+        run("Bearer {{secret.API_TOKEN}}").unwrap(),
+        json!("Bearer tok-123")
+    );
+    let missing = run("{{secret.NOPE}}").unwrap_err().to_string();
+    assert!(missing.contains("secret NOPE is not defined"), "{missing}");
+    let deep = run("{{secret.API_TOKEN.x}}").unwrap_err().to_string();
+    assert!(deep.contains("secret.NAME"), "{deep}");
 }
 
 #[test]
