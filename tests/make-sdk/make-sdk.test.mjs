@@ -182,3 +182,56 @@ test('a failed run reads as Make says: status 3, getDetail ERROR naming the modu
   assert.deepEqual(detail.error.causeModule, { name: 'json:ParseJSON', appName: 'json' });
   await make.scenarios.delete(scenario.id);
 });
+
+test('a hook made with Make’s SDK starts the scenario bound to it by gateway:CustomWebHook', async () => {
+  const hook = await make.hooks.create({
+    name: 'Orders',
+    teamId: 7,
+    typeName: 'gateway-webhook',
+    data: { method: true, headers: true, stringify: false },
+  });
+  assert.equal(typeof hook.id, 'number');
+  assert.equal(hook.name, 'Orders');
+  assert.equal(hook.teamId, 7);
+  assert.equal(hook.typeName, 'gateway-webhook');
+  assert.match(hook.url, /^\/hooks\/[A-Za-z0-9_-]{32,}$/);
+  assert.equal(hook.udid, hook.url.slice('/hooks/'.length));
+  assert.deepEqual((await make.hooks.get(hook.id)).url, hook.url);
+  assert.ok((await make.hooks.list(7)).some((h) => h.id === hook.id));
+  assert.equal((await make.hooks.list(8)).length, 0, 'another team has none');
+
+  const scenario = await make.scenarios.create({
+    teamId: 7,
+    scheduling: { type: 'on-demand' },
+    blueprint: {
+      name: 'On order',
+      flow: [
+        { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: { hook: hook.id, maxResults: 1 } },
+        { id: 2, module: 'gateway:WebhookRespond', version: 1, mapper: { status: 200, body: 'got {{1.item}} x{{1.qty}}' } },
+      ],
+    },
+  });
+  assert.equal((await make.hooks.get(hook.id)).scenarioId, scenario.id);
+  assert.equal(await make.scenarios.activate(scenario.id), true);
+
+  // The hook's URL takes a request without any key.
+  const response = await fetch(new URL(hook.url, server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ item: 'tea', qty: 2 }),
+  });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), 'got tea x2');
+
+  const [log] = await until('the hook’s run', async () => {
+    const list = await make.executions.list(scenario.id);
+    return list.length === 1 && list[0].status === 1 ? list : null;
+  });
+  assert.equal(log.type, 'auto');
+  const detail = await make.executions.getDetail(scenario.id, log.id);
+  assert.equal(detail.status, 'SUCCESS');
+
+  await make.scenarios.delete(scenario.id);
+  await make.hooks.delete(hook.id);
+  await assert.rejects(make.hooks.get(hook.id), (err) => err instanceof MakeError && err.statusCode === 404);
+});

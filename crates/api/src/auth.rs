@@ -74,6 +74,12 @@ pub async fn verify(state: &AppState, key: &str) -> Option<Caller> {
     }
 }
 
+/// The caller a request's key names, for routes that need a key only for
+/// some requests (a hook's URL takes requests without one).
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Option<Caller> {
+    verify(state, presented_key(headers)?).await
+}
+
 /// A dialect's reply to a request without a valid key (it may localize
 /// the message from the request headers).
 pub type Unauthorized = fn(&HeaderMap) -> Response;

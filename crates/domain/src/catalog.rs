@@ -38,6 +38,7 @@ impl ButtonSpec {
             command: self.command.clone(),
             env: self.env.clone(),
             network: self.network.clone(),
+            hook: None,
         }
     }
 }
@@ -62,6 +63,43 @@ pub struct AgentSpec {
 impl AgentSpec {
     /// The catalog kind agents are stored under.
     pub const KIND: &'static str = "agent";
+}
+
+/// An incoming webhook (Make's custom webhook): a URL with a random token
+/// that starts a scenario or a button with the caller's request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookSpec {
+    pub name: String,
+    /// Make's team, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<i64>,
+    /// Make's hook type (`gateway-webhook`).
+    pub type_name: String,
+    /// What a request starts; `None`: the active scenario whose first
+    /// module is `gateway:CustomWebHook` with `parameters.hook` = this id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<HookTarget>,
+    /// Make's hook-type settings (`method`, `headers`, `stringify`), kept.
+    #[serde(default)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// SHA-256 of the token, hex: what a request's token is compared with.
+    pub token_hash: String,
+    /// The token, encrypted like secrets, so its owner can read the URL.
+    pub token_sealed: String,
+}
+
+impl HookSpec {
+    /// The catalog kind hooks are stored under.
+    pub const KIND: &'static str = "hook";
+}
+
+/// What an incoming webhook starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HookTarget {
+    Scenario(i64),
+    Button(String),
 }
 
 /// A secret's name: `[A-Z_][A-Z0-9_]{0,63}`.

@@ -47,6 +47,36 @@ pub struct ShellJob {
     /// Destinations the command may reach through runbox's proxy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<crate::Destination>,
+    /// The incoming webhook request that started the run, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<HookRequest>,
+}
+
+/// An incoming webhook's request as a button run gets it: the raw body in
+/// a file (`$RUNBOX_HOOK_FILE`) and the method (`$RUNBOX_HOOK_METHOD`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookRequest {
+    /// The hook that took the request.
+    pub hook_id: i64,
+    pub method: String,
+    /// Any bytes; base64 in the stored job.
+    #[serde(with = "base64_bytes")]
+    pub body: Vec<u8>,
+}
+
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -16,10 +16,12 @@ mod outcome;
 mod schedule;
 mod time;
 
-pub use catalog::{check_env, check_secret_name, AgentSpec, ButtonSpec, Env, EnvValue};
+pub use catalog::{
+    check_env, check_secret_name, AgentSpec, ButtonSpec, Env, EnvValue, HookSpec, HookTarget,
+};
 pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
-pub use job::{AgentJob, AgentRuntime, JobSpec, PythonJob, ShellJob};
+pub use job::{AgentJob, AgentRuntime, HookRequest, JobSpec, PythonJob, ShellJob};
 pub use limits::{json_depth, OutOfRange, Priority, Timeout, MAX_JSON_DEPTH};
 pub use network::{
     check_host_name, first_uncovered, parse_destinations, permits_any, Destination, HostPattern,

@@ -252,7 +252,7 @@ pub(crate) fn install_run(request: &InstallRequest<'_>) -> InstallRun {
             env,
             files: vec![SandboxFile {
                 name: "requirements.txt".into(),
-                contents: request.requirements.join("\n") + "\n",
+                contents: (request.requirements.join("\n") + "\n").into_bytes(),
             }],
             limits,
             binds,

@@ -196,6 +196,19 @@ impl Vault {
         Ok(RunSecrets::new(shared))
     }
 
+    /// Another secret of runbox's own (an incoming webhook's token)
+    /// sealed with this vault's key, bound to `context`.
+    pub fn seal(&self, value: &str, context: &str) -> Result<String, VaultError> {
+        self.key
+            .seal(value, context)
+            .map_err(|e| VaultError::Invalid(e.to_string()))
+    }
+
+    /// What [`seal`](Self::seal) sealed with `context`.
+    pub fn unseal(&self, sealed: &str, context: &str) -> Option<String> {
+        self.key.open(sealed, context)
+    }
+
     fn body(
         &self,
         id: &str,

@@ -30,6 +30,36 @@ pub struct ScenarioDefinition {
     pub folder_id: Option<i64>,
 }
 
+impl ScenarioDefinition {
+    /// The hook whose requests start this scenario: its first module is
+    /// `gateway:CustomWebHook` with `parameters.hook`.
+    pub fn bound_hook(&self) -> Option<i64> {
+        let first = self.blueprint.get("flow")?.as_array()?.first()?;
+        if first.get("module")?.as_str()? != "gateway:CustomWebHook" {
+            return None;
+        }
+        crate::blueprint::hook_id(first.get("parameters")?.get("hook")?)
+    }
+
+    /// Whether a module of the flow (at any depth) answers a webhook's
+    /// caller (`gateway:WebhookRespond`).
+    pub fn responds_to_webhooks(&self) -> bool {
+        fn any(flow: &Value) -> bool {
+            flow.as_array().into_iter().flatten().any(|module| {
+                module.get("module").and_then(Value::as_str) == Some("gateway:WebhookRespond")
+                    || module
+                        .get("routes")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .any(|route| any(&route["flow"]))
+                    || module.get("onerror").is_some_and(any)
+            })
+        }
+        any(&self.blueprint["flow"])
+    }
+}
+
 /// The interval of an `indefinitely` scenario saved without one: 900
 /// seconds (15 minutes), Make's default. The configured minimum interval
 /// still applies if it is longer.

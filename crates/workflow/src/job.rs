@@ -31,6 +31,10 @@ pub struct ScenarioJob {
     /// Started by the scenario's schedule rather than by a caller.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub scheduled: bool,
+    /// The incoming webhook that started the run: `input` is its request,
+    /// and a `gateway:WebhookRespond` answers the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<i64>,
 }
 
 impl ScenarioJob {

@@ -36,4 +36,4 @@ pub use job::ScenarioJob;
 pub use report::{
     ModuleRun, ModuleStatus, ResumeState, ScenarioError, ScenarioReport, ScenarioStatus,
 };
-pub use runner::{report_of, ScenarioRunner};
+pub use runner::{report_of, ScenarioRunner, WEBHOOK_RESPONSE_LOG};

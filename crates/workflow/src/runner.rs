@@ -19,7 +19,9 @@ use runbox_netguard::OutboundPolicy;
 use serde_json::{Map, Value};
 
 use crate::blueprint::load_blueprint;
-use crate::executor::{execute, PythonCall, PythonRun, PythonStep, RunRequest, Services};
+use crate::executor::{
+    execute, PythonCall, PythonRun, PythonStep, RunRequest, Services, WebhookReply,
+};
 use crate::job::ScenarioJob;
 use crate::report::{ScenarioError, ScenarioReport, ScenarioStatus};
 
@@ -49,10 +51,21 @@ impl JobRunner for ScenarioRunner {
             env: execution_env(execution),
             execution: execution.clone(),
         };
+        let webhook_reply = match (&ctx.live, job.hook) {
+            (Some(live), Some(_)) => {
+                let live = live.clone();
+                let reply: WebhookReply = Arc::new(move |response: &Value| {
+                    live.log(&format!("{WEBHOOK_RESPONSE_LOG}{response}"));
+                });
+                Some(reply)
+            }
+            _ => None,
+        };
         let services = Services {
             policy: self.policy.clone(),
             python: Arc::new(python),
             secrets: Arc::new(ctx.secrets.values().clone()),
+            webhook_reply,
         };
         let request = RunRequest {
             blueprint,
@@ -67,7 +80,17 @@ impl JobRunner for ScenarioRunner {
         tracing::info!(status = ?report.status, operations = report.operations, "scenario run ended");
         finished(report)
     }
+
+    /// The run's log carries a `gateway:WebhookRespond` response, which the
+    /// node that took the webhook's request (any node) reads from the store.
+    fn streams_output(&self) -> bool {
+        true
+    }
 }
+
+/// The prefix of the log line holding a `gateway:WebhookRespond` response
+/// (`{status, body, headers}` as JSON after it).
+pub const WEBHOOK_RESPONSE_LOG: &str = "webhook-response ";
 
 /// The report of a scenario execution's outcome, for the API.
 pub fn report_of(outcome: &Outcome) -> Option<ScenarioReport> {

@@ -25,6 +25,8 @@ pub struct RunOrder {
     pub retry_of: Option<String>,
     /// Started by the schedule, not by a caller (Make's "auto" runs).
     pub scheduled: bool,
+    /// The incoming webhook that started it (its request is `input`).
+    pub hook: Option<i64>,
     /// Where to POST the result when the run ends (Make's `callbackUrl`).
     pub callback_url: Option<String>,
 }
@@ -44,6 +46,7 @@ pub fn new_execution(
         resume: order.resume,
         retry_of: order.retry_of,
         scheduled: order.scheduled,
+        hook: order.hook,
     };
     let timeout = Timeout::new(i64::from(definition.max_duration.max(1)), MAX_DURATION_SECS)
         .map_err(|e| e.to_string())?;
@@ -99,6 +102,7 @@ impl Scheduled for ScenarioSchedules {
             resume: None,
             retry_of: None,
             scheduled: true,
+            hook: None,
             callback_url: None,
         };
         new_execution(item.number, &definition, order)

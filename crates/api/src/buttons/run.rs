@@ -10,7 +10,6 @@ use axum::response::Response;
 use axum::Extension;
 use runbox_domain::{
     Execution, ExecutionId, ExecutionKind, ExecutionStatus, JobSpec, NewExecution, Priority,
-    ShellJob,
 };
 use runbox_engine::SubmitError;
 use runbox_store::{CancelOutcome, ExecutionFilter};
@@ -204,12 +203,7 @@ async fn execute_button(
         user: caller.user,
         priority: Priority::DEFAULT,
         timeout: spec.timeout,
-        job: JobSpec::Shell(ShellJob {
-            button_id: button_id.to_owned(),
-            command: spec.command,
-            env: spec.env,
-            network: spec.network,
-        }),
+        job: JobSpec::Shell(spec.job(button_id)),
         subject: Some(button_id.to_owned()),
         idempotency: None,
         webhook_url: None,

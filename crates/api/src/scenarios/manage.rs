@@ -293,6 +293,7 @@ pub async fn create(
                 .map_err(invalid_input)?,
             folder_id: folder_id(&object)?,
         };
+        super::hooks::check_binding(&state, &definition, None).await?;
         let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
         let item = state
             .store
@@ -435,6 +436,7 @@ async fn save(
     let scheduling_was = definition.scheduling.clone();
     let activated_now = change(&mut definition)? || (!was_active && definition.is_active);
     let rescheduled = definition.scheduling != scheduling_was;
+    super::hooks::check_binding(state, &definition, Some(item.number)).await?;
     let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
     let updated = state
         .store

@@ -4,6 +4,7 @@
 //! for them (the `/api/v2` prefix, `/logs`), so that Make's clients work.
 //! Errors are `{"error": {"message", "code", "details"?}}`.
 
+mod hooks;
 mod manage;
 mod render;
 pub(crate) mod reply;
@@ -23,10 +24,13 @@ use crate::{auth, openapi, AppState};
 /// operation ids (`…_v2`) and its errors' Make fields.
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let unauthorized: auth::Unauthorized = reply::unauthorized;
-    let routes = scenario_routes().route_layer(axum::middleware::from_fn_with_state(
-        (state, unauthorized),
-        auth::require_key,
-    ));
+    let routes = scenario_routes()
+        .merge(hooks::keyed_routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            (state, unauthorized),
+            auth::require_key,
+        ))
+        .merge(hooks::open_routes());
     let routes = openapi::with_errors::<reply::ErrorBody>(
         routes,
         &[

@@ -145,7 +145,7 @@ pub fn log(execution: &Execution) -> Value {
         "operations": report.as_ref().map_or(0, |r| r.operations),
         "transfer": report.as_ref().map_or(0, |r| r.data_transfer),
         "centicredits": 0,
-        "type": if job.as_ref().is_some_and(|j| j.scheduled) { "auto" } else { "manual" },
+        "type": if job.as_ref().is_some_and(|j| j.scheduled || j.hook.is_some()) { "auto" } else { "manual" },
         "authorId": null,
         "instant": false,
         "scenarioId": job.map(|j| j.scenario_id),

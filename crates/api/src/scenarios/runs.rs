@@ -99,6 +99,7 @@ async fn start_run(state: &AppState, caller: Caller, id: &str, body: Body) -> Re
         resume: None,
         retry_of: None,
         scheduled: false,
+        hook: None,
         callback_url,
     };
     let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;
@@ -394,6 +395,7 @@ pub async fn retry(
             resume: Some(resume),
             retry_of: Some(execution.id.to_string()),
             scheduled: false,
+            hook: None,
             callback_url: None,
         };
         let new = new_execution(item.number, &definition, order).map_err(|e| internal(&e))?;

@@ -108,7 +108,7 @@ async fn run_command(
         env,
         files: vec![SandboxFile {
             name: "input.json".into(),
-            contents: input,
+            contents: input.into_bytes(),
         }],
         stdin_file: Some("input.json".into()),
         limits: ctx.limits.clone(),

@@ -250,7 +250,7 @@ pub async fn run_snippet(
         env: template_env(),
         files: vec![SandboxFile {
             name: "runner.py".into(),
-            contents: RUNNER_SOURCE.into(),
+            contents: RUNNER_SOURCE.as_bytes().to_vec(),
         }],
         stdin_file: None,
         limits,

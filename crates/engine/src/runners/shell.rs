@@ -3,12 +3,15 @@
 
 use runbox_domain::{Destination, Execution, JobSpec};
 use runbox_egress::Counters;
-use runbox_sandbox::{ProxyService, RunControl, RunSpec};
+use runbox_sandbox::{ProxyService, RunControl, RunSpec, SandboxFile};
 
 use super::python::{measured, SnippetError};
 use super::{base_env, internal_failure, interpret, resolve_env, Finished, JobRunner, RunContext};
 
 pub struct ShellRunner;
+
+/// Where a run started by an incoming webhook finds the request's body.
+const HOOK_FILE: &str = "hook-body";
 
 #[async_trait::async_trait]
 impl JobRunner for ShellRunner {
@@ -27,10 +30,22 @@ impl JobRunner for ShellRunner {
             Ok(network) => network,
             Err(refused) => return refused.finished(),
         };
+        let mut files = Vec::new();
+        if let Some(hook) = &job.hook {
+            env.push((
+                "RUNBOX_HOOK_FILE".to_owned(),
+                format!("{}/{HOOK_FILE}", runbox_sandbox::FILES_DIR),
+            ));
+            env.push(("RUNBOX_HOOK_METHOD".to_owned(), hook.method.clone()));
+            files.push(SandboxFile {
+                name: HOOK_FILE.to_owned(),
+                contents: hook.body.clone(),
+            });
+        }
         let spec = RunSpec {
             argv: vec!["/bin/sh".into(), "-c".into(), job.command.clone()],
             env,
-            files: vec![],
+            files,
             stdin_file: None,
             limits: ctx.limits.clone(),
             combined_output: true,

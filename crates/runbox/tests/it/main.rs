@@ -2,6 +2,7 @@
 //! feature, every test against a real `runbox serve` process.
 
 mod harness;
+mod hooks;
 mod http_limits;
 mod pkgindex;
 

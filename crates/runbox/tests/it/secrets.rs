@@ -32,7 +32,7 @@ async fn store_secret(server: &Server, key: &str, name: &str, value: &str) {
 
 /// Every byte of the database files (SQLite) or of the catalog table
 /// (PostgreSQL), as text.
-fn stored_text(server: &Server, backend: &Backend<'_>) -> String {
+pub(crate) fn stored_text(server: &Server, backend: &Backend<'_>) -> String {
     match backend {
         Backend::Sqlite => {
             let mut text = String::new();

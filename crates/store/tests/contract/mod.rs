@@ -57,6 +57,7 @@ pub fn shell(command: &str) -> JobSpec {
         command: command.into(),
         env: BTreeMap::new(),
         network: vec![],
+        hook: None,
     })
 }
 

@@ -7,6 +7,13 @@ pub enum ModuleKind {
     Start,
     /// `scenario-service:ReturnData`: sets the run's outputs and ends it.
     Return,
+    /// `gateway:CustomWebHook`: first module of a scenario an incoming
+    /// webhook starts; outputs the request (its fields, `__headers`,
+    /// `__query`, `__method`).
+    Webhook,
+    /// `gateway:WebhookRespond`: answers the webhook's caller with mapper
+    /// `{status, body, headers}`.
+    WebhookRespond,
     /// `util:SetVariable2`
     SetVariable,
     /// `util:SetVariables`
@@ -39,6 +46,8 @@ impl ModuleKind {
         Some(match module {
             "scenario-service:StartSubscenario" => Self::Start,
             "scenario-service:ReturnData" => Self::Return,
+            "gateway:CustomWebHook" => Self::Webhook,
+            "gateway:WebhookRespond" => Self::WebhookRespond,
             "util:SetVariable2" => Self::SetVariable,
             "util:SetVariables" => Self::SetVariables,
             "json:ParseJSON" => Self::ParseJson,
@@ -63,6 +72,11 @@ impl ModuleKind {
             self,
             Self::Ignore | Self::Resume | Self::Break | Self::Rollback
         )
+    }
+
+    /// A first module whose output bundle is the run's input.
+    pub fn is_trigger(self) -> bool {
+        matches!(self, Self::Start | Self::Webhook)
     }
 
     /// Whether a run of this module counts as an operation: scenario-service

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use kind::ModuleKind;
-pub use validate::{validate, BlueprintError};
+pub use validate::{hook_id, validate, BlueprintError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Blueprint {

@@ -117,11 +117,14 @@ fn check_flow(
                 "an error-handler directive must be the last module of an error route",
             ));
         }
-        if kind == ModuleKind::Start && (place != Place::Main || index != 0) {
+        if kind.is_trigger() && (place != Place::Main || index != 0) {
             return Err(invalid(
                 module,
-                "StartSubscenario must be the first module of the scenario",
+                format!("{} must be the first module of the scenario", module.module),
             ));
+        }
+        if kind == ModuleKind::Webhook {
+            check_hook_parameter(module)?;
         }
         check_expressions(module)?;
         if kind == ModuleKind::Python {
@@ -272,4 +275,24 @@ fn join(prefix: &str, path: &str) -> String {
         p if p.starts_with('[') => format!("{prefix}{p}"),
         p => format!("{prefix}.{p}"),
     }
+}
+
+/// `gateway:CustomWebHook`'s `parameters.hook`, when given, is a hook id.
+fn check_hook_parameter(module: &Module) -> Result<(), BlueprintError> {
+    match module.parameters.as_ref().and_then(|p| p.get("hook")) {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(hook) if hook_id(hook).is_some() => Ok(()),
+        Some(_) => Err(invalid(
+            module,
+            "parameters.hook must be a hook id (an integer)",
+        )),
+    }
+}
+
+/// A hook id as a blueprint writes it: `3` or `"3"`.
+pub fn hook_id(value: &serde_json::Value) -> Option<i64> {
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+        .filter(|id| *id > 0)
 }

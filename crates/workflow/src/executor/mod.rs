@@ -61,7 +61,7 @@ use crate::blueprint::Blueprint;
 use crate::report::{
     CompletedStep, ModuleRun, ResumeState, ScenarioError, ScenarioReport, ScenarioStatus, StopPoint,
 };
-pub use services::{PythonCall, PythonRun, PythonStep, Services};
+pub use services::{PythonCall, PythonRun, PythonStep, Services, WebhookReply};
 
 /// Most module records a report keeps; later runs only count.
 pub const MAX_RECORDS: usize = 5_000;

@@ -16,7 +16,14 @@ pub struct Services {
     pub python: Arc<dyn PythonStep>,
     /// What `{{secret.NAME}}` finds: the run's usable secrets.
     pub secrets: Arc<std::collections::BTreeMap<String, String>>,
+    /// Where `gateway:WebhookRespond` sends its response, for a run an
+    /// incoming webhook started.
+    pub webhook_reply: Option<WebhookReply>,
 }
+
+/// Hands a `{status, body, headers}` response to whoever answers the
+/// webhook's caller.
+pub type WebhookReply = Arc<dyn Fn(&Value) + Send + Sync>;
 
 /// Runs one `code:ExecutePython` step.
 #[async_trait::async_trait]

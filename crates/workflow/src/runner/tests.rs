@@ -89,6 +89,7 @@ fn jobs_round_trip_through_the_job_spec() {
         resume: Some(ResumeState::default()),
         retry_of: Some("abc".into()),
         scheduled: true,
+        hook: None,
     };
     let spec = job.to_spec().unwrap();
     assert!(matches!(spec, JobSpec::Scenario(_)));
@@ -125,6 +126,7 @@ fn a_retry_resumes_from_the_report_else_where_the_run_was_to_start() {
         resume: None,
         retry_of: None,
         scheduled: false,
+        hook: None,
     };
     let mut failed = report(ScenarioStatus::Error, Some("EXECUTION_ERROR"));
     failed.resume = Some(kept(2));

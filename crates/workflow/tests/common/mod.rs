@@ -96,6 +96,7 @@ pub fn policy(allow: &[&str]) -> OutboundPolicy {
 pub fn services_with(python: Arc<FakePython>, allow: &[&str]) -> Services {
     Services {
         secrets: Default::default(),
+        webhook_reply: None,
         policy: policy(allow),
         python,
     }

@@ -5,6 +5,7 @@
 mod basic;
 mod http;
 mod python;
+mod webhook;
 
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +42,7 @@ pub(crate) async fn run(call: Call<'_>) -> Result<Vec<Value>, String> {
 async fn dispatch(call: &Call<'_>) -> Result<Vec<Value>, String> {
     let input = call.input;
     match call.kind {
-        ModuleKind::Start => Ok(vec![call
+        ModuleKind::Start | ModuleKind::Webhook => Ok(vec![call
             .env
             .vars
             .get("input")
@@ -55,6 +56,7 @@ async fn dispatch(call: &Call<'_>) -> Result<Vec<Value>, String> {
         ModuleKind::Iterator => Ok(basic::iterate(input)),
         ModuleKind::Sleep => basic::sleep(input).await,
         ModuleKind::Http => http::request(call.env, input).await,
+        ModuleKind::WebhookRespond => webhook::respond(call.env, input),
         other => Err(format!(
             "{other:?} cannot run as a step of module {}",
             call.module.id
