@@ -48,6 +48,8 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
     ("buttons.js", JS, include_bytes!("../web/buttons.js")),
     ("agents.js", JS, include_bytes!("../web/agents.js")),
     ("scenarios.js", JS, include_bytes!("../web/scenarios.js")),
+    ("hooks.js", JS, include_bytes!("../web/hooks.js")),
+    ("secrets.js", JS, include_bytes!("../web/secrets.js")),
     ("app.css", CSS, include_bytes!("../web/app.css")),
     ("docs.js", JS, include_bytes!("../web/docs.js")),
     ("docs.css", CSS, include_bytes!("../web/docs.css")),

@@ -5,7 +5,7 @@
 
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv,
+  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT,
   parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems,
 } from './core.js';
 
@@ -828,7 +828,7 @@ class AgentsView {
           field('af-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
         codeField,
         commandField,
-        field('af-env', 'Environment', env, 'One NAME=value per line.'),
+        field('af-env', 'Environment', env, ENV_HINT),
         field('af-network', 'Network', network, NETWORK_HINT),
         error),
       h('footer', { class: 'modal-actions' }, cancel, save));

@@ -12,8 +12,10 @@ import { h, api, ApiError, session, icon } from './core.js';
 import buttons from './buttons.js';
 import agents from './agents.js';
 import scenarios from './scenarios.js';
+import hooks from './hooks.js';
+import secrets from './secrets.js';
 
-const VIEWS = [buttons, agents, scenarios];
+const VIEWS = [buttons, agents, scenarios, hooks, secrets];
 
 const $ = (id) => document.getElementById(id);
 const loginSection = $('login');

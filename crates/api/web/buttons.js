@@ -5,6 +5,7 @@
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
   formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems,
+  ENV_HINT, CRON_HINT, scheduleInputs, nextRunText,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -47,6 +48,15 @@ function buttonIcon(button, extraClass = '') {
     'aria-hidden': 'true',
     text: text || initial.toUpperCase(),
   });
+}
+
+/** A card's chip with a scheduled button's next run (its cron in the title). */
+function scheduleChip(button) {
+  if (!button.schedule) return null;
+  const { cron, timezone } = button.schedule;
+  return h('li', { class: 'chip', dataset: { field: 'schedule' }, title: `Schedule: ${cron} (${timezone})` },
+    icon('repeat'), h('span', { class: 'visually-hidden', text: 'scheduled, ' }),
+    nextRunText(button.next_run) || cron);
 }
 
 class ButtonsView {
@@ -206,7 +216,9 @@ class ButtonsView {
           h('code', { title: button.command, text: button.command }),
           h('span', { class: 'card-timeout', title: 'Time limit' },
             icon('clock'), h('span', { class: 'visually-hidden', text: 'Time limit: ' }), `${button.timeout} s`)),
-        button.network?.length ? h('ul', { class: 'chips', 'aria-label': 'Settings' }, networkChip(button.network)) : null,
+        button.network?.length || button.schedule
+          ? h('ul', { class: 'chips', 'aria-label': 'Settings' }, networkChip(button.network), scheduleChip(button))
+          : null,
         h('div', { class: 'card-foot' },
           runButton,
           h('span', { class: 'card-last' }, last ? this.lastRunControl(last) : null),
@@ -561,6 +573,7 @@ class ButtonsView {
       id: 'bf-network', name: 'network', rows: '2', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
       class: 'mono', placeholder: 'api.github.com', value: formatNetwork(button?.network), 'aria-describedby': 'bf-network-hint',
     });
+    const schedule = scheduleInputs('bf-schedule', button?.schedule);
     const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
     const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', text: editing ? 'Save changes' : 'Create button' });
@@ -577,8 +590,12 @@ class ButtonsView {
           field('bf-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
         field('bf-description', 'Description', description),
         field('bf-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox.'),
-        field('bf-env', 'Environment', env, 'One NAME=value per line.'),
+        field('bf-env', 'Environment', env, ENV_HINT),
         field('bf-network', 'Network', network, NETWORK_HINT),
+        h('div', { class: 'field-row' },
+          field('bf-schedule-cron', 'Schedule (cron)', schedule.cron, CRON_HINT),
+          field('bf-schedule-zone', 'Time zone', schedule.zone)),
+        schedule.zones,
         error),
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal', 'aria-labelledby': titleId }, form);
@@ -591,7 +608,7 @@ class ButtonsView {
         control.focus();
       }
     };
-    for (const control of [name, iconInput, timeout, description, command, env, network]) {
+    for (const control of [name, iconInput, timeout, description, command, env, network, schedule.cron, schedule.zone]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }
     cancel.addEventListener('click', () => dialog.close());
@@ -617,6 +634,7 @@ class ButtonsView {
         timeout: seconds,
         env: envObject,
         network: parseNetwork(network.value),
+        schedule: schedule.read(),
       };
       save.disabled = true;
       save.textContent = 'Saving…';
@@ -634,7 +652,10 @@ class ButtonsView {
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) { dialog.close(); return; }
         const target = err.code === 'INVALID_COMMAND' ? command
-          : /network/i.test(err.message) ? network : null;
+          : /network/i.test(err.message) ? network
+            : /time zone/i.test(err.message) ? schedule.zone
+              : /schedule|cron/i.test(err.message) ? schedule.cron
+                : /env/i.test(err.message) ? env : null;
         showError(err.message, target);
       } finally {
         save.disabled = false;

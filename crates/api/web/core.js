@@ -280,7 +280,16 @@ export function badge(status) {
 
 // --------------------------------------------------------- environment ----
 
-/** "NAME=value" lines → object; throws with the line number on a bad line. */
+/** A value that is exactly `{{secret.NAME}}`: a reference to a secret. */
+const SECRET_REFERENCE = /^\{\{\s*secret\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
+
+export const ENV_HINT = 'One NAME=value per line; NAME={{secret.SECRET_NAME}} gives a secret’s value '
+  + '(resolved when a run starts, masked as *** in its output).';
+
+/**
+ * "NAME=value" lines → object (a `{{secret.X}}` value → `{secret: "X"}`);
+ * throws with the line number on a bad line.
+ */
 export function parseEnv(text) {
   const env = {};
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -288,13 +297,58 @@ export function parseEnv(text) {
     if (!line.trim() || line.trimStart().startsWith('#')) return;
     const eq = line.indexOf('=');
     if (eq <= 0) throw new Error(`Environment, line ${index + 1}: expected NAME=value.`);
-    env[line.slice(0, eq).trim()] = line.slice(eq + 1);
+    const value = line.slice(eq + 1);
+    const reference = SECRET_REFERENCE.exec(value.trim());
+    env[line.slice(0, eq).trim()] = reference ? { secret: reference[1] } : value;
   });
   return env;
 }
 
 export function formatEnv(env) {
-  return Object.entries(env || {}).map(([name, value]) => `${name}=${value}`).join('\n');
+  return Object.entries(env || {})
+    .map(([name, value]) => `${name}=${value && typeof value === 'object' ? `{{secret.${value.secret}}}` : value}`)
+    .join('\n');
+}
+
+// ------------------------------------------------------------ schedule ----
+
+export const CRON_HINT = 'Five fields (minute hour day-of-month month day-of-week) or six with seconds '
+  + 'first; e.g. 0 9 * * mon-fri. Empty: never on its own.';
+
+/** The time zones this browser knows, for a <datalist>. */
+function timeZones() {
+  try { return Intl.supportedValuesOf('timeZone'); } catch { return ['UTC', 'Europe/Paris', 'America/New_York']; }
+}
+
+/**
+ * The cron and time-zone inputs of a schedule, ids `${prefix}-cron` and
+ * `${prefix}-zone`. `read()` → `{cron, timezone}`, or null when the cron
+ * field is empty.
+ */
+export function scheduleInputs(prefix, schedule) {
+  const listId = `${prefix}-zones`;
+  const cron = h('input', {
+    id: `${prefix}-cron`, name: 'cron', type: 'text', autocomplete: 'off', spellcheck: 'false',
+    autocapitalize: 'off', class: 'mono', placeholder: '0 9 * * mon-fri', value: schedule?.cron ?? '',
+    'aria-describedby': `${prefix}-cron-hint`,
+  });
+  const zone = h('input', {
+    id: `${prefix}-zone`, name: 'timezone', type: 'text', autocomplete: 'off', spellcheck: 'false',
+    autocapitalize: 'off', list: listId, placeholder: 'UTC',
+    value: schedule?.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'),
+  });
+  const zones = h('datalist', { id: listId }, timeZones().map((z) => h('option', { value: z })));
+  return {
+    cron,
+    zone,
+    zones,
+    read: () => (cron.value.trim() ? { cron: cron.value.trim(), timezone: zone.value.trim() || 'UTC' } : null),
+  };
+}
+
+/** "next 14:05:00" style text of a next run, or null. */
+export function nextRunText(iso) {
+  return parseTime(iso) ? `next ${formatTime(iso)}` : null;
 }
 
 // ------------------------------------------------------------- network ----

@@ -8,6 +8,7 @@
 import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren,
   formatTime, formatFullTime, formatMillis, formatBytes, parseTime, SCENARIO_FINAL_STATUSES, resourceItems,
+  CRON_HINT, scheduleInputs, nextRunText,
 } from './core.js';
 
 const PAGE_SIZE = 10;
@@ -91,6 +92,7 @@ function formatSeconds(total) {
 function schedulingText(scheduling) {
   const type = scheduling?.type;
   if (type === 'indefinitely') return `every ${formatSeconds(scheduling.interval ?? 0)}`;
+  if (type === 'cron') return `cron ${scheduling.cron} (${scheduling.timezone || 'UTC'})`;
   return 'on demand';
 }
 
@@ -440,8 +442,9 @@ class ScenariosView {
         h('span', { 'aria-hidden': 'true', text: '·' }),
         h('span', { dataset: { field: 'team' }, text: `team ${scenario.teamId}` })),
       h('ul', { class: 'chips scenario-chips', 'aria-label': 'Settings' },
-        h('li', { class: 'chip', dataset: { field: 'scheduling' }, title: 'Scheduling' },
-          icon(scenario.scheduling?.type === 'indefinitely' ? 'repeat' : 'play'), schedulingText(scenario.scheduling)),
+        h('li', { class: 'chip', dataset: { field: 'scheduling' }, title: `Scheduling: ${schedulingText(scenario.scheduling)}` },
+          icon(scenario.scheduling?.type === 'on-demand' || scenario.scheduling?.type === 'ondemand' ? 'play' : 'repeat'),
+          (scenario.isActive && nextRunText(scenario.nextRun)) || schedulingText(scenario.scheduling)),
         h('li', { class: 'chip', dataset: { field: 'max-duration' }, title: 'Maximum duration of a run' },
           icon('clock'), h('span', { class: 'visually-hidden', text: 'max duration ' }), formatSeconds(scenario.maxDuration))),
       toggle));
@@ -547,6 +550,9 @@ class ScenariosView {
       h('span', { text: `#${scenario.id}` }),
       h('span', { text: `team ${scenario.teamId}` }),
       h('span', { text: schedulingText(scenario.scheduling) }),
+      scenario.isActive && scenario.nextRun
+        ? h('span', { dataset: { field: 'next-run' }, text: nextRunText(scenario.nextRun) })
+        : null,
       h('span', { text: `max ${formatSeconds(scenario.maxDuration)}` }));
     this.editButton.setAttribute('aria-label', `Edit ${scenario.name}`);
     this.deleteButton.setAttribute('aria-label', `Delete ${scenario.name}`);
@@ -1213,8 +1219,14 @@ class ScenariosView {
     });
     const kind = h('select', { id: 'sf-scheduling', name: 'scheduling', class: 'select-field' },
       h('option', { value: 'on-demand', text: 'On demand' }),
-      h('option', { value: 'indefinitely', text: 'Indefinitely, at an interval' }));
-    kind.value = scenario?.scheduling?.type === 'indefinitely' ? 'indefinitely' : 'on-demand';
+      h('option', { value: 'indefinitely', text: 'Indefinitely, at an interval' }),
+      h('option', { value: 'cron', text: 'On a schedule (cron)' }));
+    kind.value = ['indefinitely', 'cron'].includes(scenario?.scheduling?.type) ? scenario.scheduling.type : 'on-demand';
+    const cron = scheduleInputs('sf-schedule', scenario?.scheduling?.type === 'cron' ? scenario.scheduling : null);
+    const cronField = h('div', { class: 'field-row' },
+      field('sf-schedule-cron', 'Cron', cron.cron, CRON_HINT),
+      field('sf-schedule-zone', 'Time zone', cron.zone),
+      cron.zones);
     const interval = h('input', {
       id: 'sf-interval', name: 'interval', type: 'number', min: '1', step: '1', inputmode: 'numeric',
       value: String(scenario?.scheduling?.interval ?? 900), 'aria-describedby': 'sf-interval-hint',
@@ -1234,7 +1246,10 @@ class ScenariosView {
     const save = h('button', { type: 'submit', class: 'btn btn-primary', text: saveLabel });
     const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon modal-close', 'aria-label': 'Close' }, icon('close'));
 
-    const syncKind = () => { intervalField.hidden = kind.value !== 'indefinitely'; };
+    const syncKind = () => {
+      intervalField.hidden = kind.value !== 'indefinitely';
+      cronField.hidden = kind.value !== 'cron';
+    };
     kind.addEventListener('change', syncKind);
     syncKind();
 
@@ -1249,6 +1264,7 @@ class ScenariosView {
           field('sf-scheduling', 'Scheduling', kind),
           field('sf-max', 'Max duration', maxDuration, `Seconds, 1 to ${MAX_DURATION}`)),
         intervalField,
+        cronField,
         field('sf-blueprint', 'Blueprint (JSON)', blueprint,
           'A flow of modules: scenario-service:StartSubscenario first, {{var.input.NAME}} for the run’s data, {{ID.field}} for a module’s output, scenario-service:ReturnData for the outputs.'),
         error),
@@ -1263,7 +1279,7 @@ class ScenariosView {
         control.focus();
       }
     };
-    for (const control of [name, team, interval, maxDuration, blueprint]) {
+    for (const control of [name, team, interval, maxDuration, blueprint, cron.cron, cron.zone]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }
     cancel.addEventListener('click', () => dialog.close());
@@ -1285,6 +1301,11 @@ class ScenariosView {
           return showError('Interval must be a whole number of seconds, at least 1.', interval);
         }
         scheduling.interval = seconds;
+      }
+      if (kind.value === 'cron') {
+        const chosen = cron.read();
+        if (!chosen) return showError('Enter a cron expression, e.g. 0 9 * * mon-fri.', cron.cron);
+        Object.assign(scheduling, chosen);
       }
       const max = Number(maxDuration.value);
       if (maxDuration.value.trim() === '' || !Number.isInteger(max) || max < 1 || max > MAX_DURATION) {
@@ -1316,6 +1337,8 @@ class ScenariosView {
         const message = err.message;
         const target = /blueprint|module/i.test(message) ? blueprint
           : /interval/i.test(message) ? interval
+            : /time zone/i.test(message) ? cron.zone
+              : /cron/i.test(message) ? cron.cron
             : /maxDuration/i.test(message) ? maxDuration
               : /teamId/i.test(message) ? team
                 : /name/i.test(message) ? name : null;

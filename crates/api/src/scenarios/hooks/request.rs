@@ -61,15 +61,14 @@ fn body_fields(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, S
     if body.is_empty() {
         return Ok(Map::new());
     }
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        return Ok(pairs(body));
-    }
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
     let Ok(text) = std::str::from_utf8(body) else {
         let mut fields = Map::new();
         fields.insert("value".into(), Value::String(STANDARD.encode(body)));
         fields.insert("__encoding".into(), Value::String("base64".into()));
         return Ok(fields);
     };
+    // JSON whatever the content type says: `curl -d '{…}'` labels it a form.
     let looks_like_json = content_type.contains("json")
         || matches!(text.trim_start().chars().next(), Some('{' | '['));
     if looks_like_json {
@@ -80,6 +79,9 @@ fn body_fields(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, S
             Err(e) if e.to_string().contains("duplicate key") => return Err(e.to_string()),
             Err(_) => {}
         }
+    }
+    if form {
+        return Ok(pairs(body));
     }
     Ok(single(Value::String(text.to_owned())))
 }
