@@ -204,6 +204,7 @@ fn runtime(check: &mut Checker<'_>, i: usize, file: &AgentFile) -> Option<AgentR
     let (wanted, unwanted, unwanted_name, wanted_name, runtime_name) = match file.runtime.get_ref()
     {
         RuntimeName::Python => (&file.code, &file.command, "command", "code", "python"),
+        RuntimeName::JavaScript => (&file.code, &file.command, "command", "code", "javascript"),
         RuntimeName::Command => (&file.command, &file.code, "code", "command", "command"),
     };
     if let Some(extra) = unwanted {
@@ -227,6 +228,7 @@ fn runtime(check: &mut Checker<'_>, i: usize, file: &AgentFile) -> Option<AgentR
     }
     Some(match file.runtime.get_ref() {
         RuntimeName::Python => AgentRuntime::Python { code: text },
+        RuntimeName::JavaScript => AgentRuntime::JavaScript { code: text },
         RuntimeName::Command => AgentRuntime::Command { command: text },
     })
 }

@@ -117,6 +117,8 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     pub metrics: MetricsFile,
     #[serde(default)]
+    pub runtimes: crate::runtimes::RuntimesFile,
+    #[serde(default)]
     pub buttons: Vec<ButtonFile>,
     #[serde(default)]
     pub agents: Vec<AgentFile>,
@@ -228,11 +230,12 @@ pub(crate) struct AgentFile {
     pub network: Option<Vec<Spanned<String>>>,
 }
 
-/// `runtime = "python" | "command"`.
+/// `runtime = "python" | "javascript" | "command"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum RuntimeName {
     Python,
+    JavaScript,
     Command,
 }
 

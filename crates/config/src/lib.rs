@@ -38,6 +38,7 @@ mod env;
 mod error;
 mod file;
 mod packages;
+mod runtimes;
 mod settings;
 mod validate;
 mod values;
@@ -49,6 +50,7 @@ mod tests;
 pub use env::Overrides;
 pub use error::ConfigError;
 pub use packages::{InstallerChoice, NetworkSettings, PackageSettings, DEFAULT_INDEX_URL};
+pub use runtimes::{check_name as check_runtime_name, CustomRuntime, RuntimeSettings};
 pub use settings::{
     AgentConfig, ButtonConfig, DatabaseKind, Limits, SandboxSettings, Settings,
     AGENT_TIMEOUT_DEFAULT_SECS, AGENT_TIMEOUT_MAX_SECS, BUTTON_TIMEOUT_MAX_SECS, DEFAULT_DATA_DIR,

@@ -80,6 +80,8 @@ pub struct Settings {
     pub packages: PackageSettings,
     /// What runs may reach through runbox's proxy (`[network]`).
     pub network: NetworkSettings,
+    /// Node.js and the operator's interpreters (`[runtimes]`).
+    pub runtimes: crate::RuntimeSettings,
     /// Buttons declared in the file, created or updated at start-up.
     pub buttons: Vec<ButtonConfig>,
     /// Agents declared in the file, created or updated at start-up.
@@ -117,6 +119,7 @@ impl Default for Settings {
             node_workers: true,
             packages: PackageSettings::default(),
             network: NetworkSettings::default(),
+            runtimes: crate::RuntimeSettings::default(),
             buttons: Vec::new(),
             agents: Vec::new(),
         }

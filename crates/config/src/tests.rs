@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use runbox_domain::{AgentRuntime, Priority, Timeout};
@@ -583,4 +583,35 @@ fn packages_and_network_errors_name_the_key() {
     assert!(error.to_string().contains("RUNBOX_PACKAGES_ENABLED"));
     let error = Overrides::from_vars([("RUNBOX_NETWORK_ALLOW", "a b")]).unwrap_err();
     assert!(error.to_string().contains("RUNBOX_NETWORK_ALLOW"));
+}
+
+#[test]
+fn runtimes_name_node_and_the_operators_interpreters() {
+    let text = "[runtimes]\nnode = \"/opt/node/bin/node\"\n[runtimes.ruby]\ncommand = [\"/usr/bin/ruby\", \"{file}\"]\nextension = \"rb\"\n";
+    let settings = load_str(text, Overrides::default()).unwrap();
+    assert_eq!(settings.runtimes.node, PathBuf::from("/opt/node/bin/node"));
+    let ruby = &settings.runtimes.custom["ruby"];
+    assert_eq!(ruby.command, ["/usr/bin/ruby", "{file}"]);
+    assert_eq!(ruby.extension, "rb");
+    assert!(load_str("", Overrides::default())
+        .unwrap()
+        .runtimes
+        .custom
+        .is_empty());
+
+    let cases = [
+        ("[runtimes.ruby]\ncommand = [\"ruby\", \"{file}\"]", "runtimes.ruby.command: must be an absolute path, got \"ruby\"", 2),
+        ("[runtimes.ruby]\ncommand = [\"/usr/bin/ruby\"]", "runtimes.ruby.command: must have {file} where the code's file goes", 2),
+        ("[runtimes.python]\ncommand = [\"/usr/bin/python3\", \"{file}\"]", "runtimes.python: \"python\" is runbox's own runtime", 2),
+        ("[runtimes.Ruby]\ncommand = [\"/usr/bin/ruby\", \"{file}\"]", "runtimes.Ruby: runtime name \"Ruby\" must be 1 to 32 characters among a-z, 0-9, _ and -, starting with a letter", 2),
+        ("[runtimes.ruby]\ncommand = [\"/usr/bin/ruby\", \"{file}\"]\nextension = \".r.b\"", "runtimes.ruby.extension: must be 1 to 16 letters or digits, got \"r.b\"", 2),
+    ];
+    for (body, expected, line) in cases {
+        let text = format!("\n{body}\n");
+        assert_eq!(
+            error_of(&text),
+            format!("config file {PATH}: {expected} (line {line})"),
+            "for {body:?}"
+        );
+    }
 }

@@ -48,6 +48,13 @@ impl Checker<'_> {
         });
     }
 
+    /// A bad value in the file whose span serde could not keep: the line
+    /// is that of the first occurrence of `near` (a table's header, say).
+    pub fn in_file_near(&mut self, key: impl Into<String>, near: &str, message: impl Into<String>) {
+        let start = self.file.and_then(|file| file.text.find(near)).unwrap_or(0);
+        self.in_file(key, &(start..start + near.len()), message);
+    }
+
     /// The line a file value is on (0 when there is no file, which cannot
     /// happen for a value read from it).
     pub fn line<T>(&self, value: &Spanned<T>) -> usize {
@@ -299,6 +306,7 @@ pub(crate) fn resolve(
 
     let packages = crate::packages::resolve_packages(&mut check, &overrides, &f.packages);
     let network = crate::packages::resolve_network(&mut check, &overrides, &f.network);
+    let runtimes = crate::runtimes::resolve_runtimes(&mut check, &f.runtimes);
     let buttons = catalog::buttons(&mut check, &f.buttons, &network.allow);
     let agents = catalog::agents(&mut check, &f.agents, &network.allow);
 
@@ -321,6 +329,7 @@ pub(crate) fn resolve(
         node_workers: overrides.node_workers.unwrap_or(true),
         packages,
         network,
+        runtimes,
         buttons,
         agents,
     })

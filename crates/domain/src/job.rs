@@ -26,10 +26,15 @@ impl JobSpec {
     }
 }
 
-/// A Python snippet (seeds 001/003).
+/// A code snippet: Python (seeds 001/003), or another language of contract
+/// section 14 (`runtime`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PythonJob {
     pub code: String,
+    /// The language when it is not Python: `javascript` or an operator's
+    /// runtime (`[runtimes.NAME]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     /// The caller's own request id (`id` in the request body).
     #[serde(default)]
     pub request_id: Option<String>,
@@ -79,13 +84,104 @@ mod base64_bytes {
     }
 }
 
+/// What an agent runs, stored as `{"runtime": NAME, "code" | "command"}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "runtime", rename_all = "snake_case")]
+#[serde(into = "RuntimeFields", try_from = "RuntimeFields")]
 pub enum AgentRuntime {
     /// Python code defining `run(input)`.
     Python { code: String },
     /// A shell command reading JSON on stdin and writing JSON on stdout.
     Command { command: String },
+    /// JavaScript defining `run(input)` (async or not).
+    JavaScript { code: String },
+    /// An interpreter the operator configured (`[runtimes.NAME]`), running
+    /// `code` from a file: JSON input on stdin, a JSON object on stdout.
+    Custom { runtime: String, code: String },
+}
+
+impl AgentRuntime {
+    /// The runtime's name, as the API shows it.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Python { .. } => "python",
+            Self::Command { .. } => "command",
+            Self::JavaScript { .. } => JAVASCRIPT,
+            Self::Custom { runtime, .. } => runtime,
+        }
+    }
+
+    /// The code (every runtime but `command` has some).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Python { code } | Self::JavaScript { code } | Self::Custom { code, .. } => {
+                Some(code)
+            }
+            Self::Command { .. } => None,
+        }
+    }
+}
+
+/// The name of the JavaScript runtime (Node.js) everywhere runbox says it.
+pub const JAVASCRIPT: &str = "javascript";
+
+/// Where an operator's runtime command (`[runtimes.NAME] command`) takes
+/// the path of the code's file.
+pub const FILE_PLACEHOLDER: &str = "{file}";
+
+#[derive(Serialize, Deserialize)]
+struct RuntimeFields {
+    runtime: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<String>,
+}
+
+impl From<AgentRuntime> for RuntimeFields {
+    fn from(runtime: AgentRuntime) -> Self {
+        let name = runtime.name().to_owned();
+        match runtime {
+            AgentRuntime::Command { command } => Self {
+                runtime: name,
+                code: None,
+                command: Some(command),
+            },
+            AgentRuntime::Python { code }
+            | AgentRuntime::JavaScript { code }
+            | AgentRuntime::Custom { code, .. } => Self {
+                runtime: name,
+                code: Some(code),
+                command: None,
+            },
+        }
+    }
+}
+
+impl TryFrom<RuntimeFields> for AgentRuntime {
+    type Error = String;
+
+    fn try_from(fields: RuntimeFields) -> Result<Self, String> {
+        let code = |fields: RuntimeFields| {
+            fields
+                .code
+                .ok_or_else(|| format!("a {} agent has code", fields.runtime))
+        };
+        Ok(match fields.runtime.as_str() {
+            "command" => Self::Command {
+                command: fields.command.ok_or("a command agent has a command")?,
+            },
+            "python" => Self::Python {
+                code: code(fields)?,
+            },
+            JAVASCRIPT => Self::JavaScript {
+                code: code(fields)?,
+            },
+            _ => Self::Custom {
+                runtime: fields.runtime.clone(),
+                code: code(fields)?,
+            },
+        })
+    }
 }
 
 /// A registered agent run with one input (seed 004).

@@ -21,7 +21,9 @@ pub use catalog::{
 };
 pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
-pub use job::{AgentJob, AgentRuntime, HookRequest, JobSpec, PythonJob, ShellJob};
+pub use job::{
+    AgentJob, AgentRuntime, HookRequest, JobSpec, PythonJob, ShellJob, FILE_PLACEHOLDER, JAVASCRIPT,
+};
 pub use limits::{json_depth, OutOfRange, Priority, Timeout, MAX_JSON_DEPTH};
 pub use network::{
     check_host_name, first_uncovered, parse_destinations, permits_any, Destination, HostPattern,

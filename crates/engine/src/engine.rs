@@ -208,6 +208,15 @@ impl Engine {
             .await
     }
 
+    /// The languages this node runs, with their interpreters' versions.
+    pub async fn runtimes(&self) -> Vec<crate::RuntimeVersion> {
+        self.inner
+            .services
+            .interpreters
+            .versions(&self.inner.sandbox)
+            .await
+    }
+
     /// Cancels a queued execution, or asks the node running it to stop it.
     pub async fn cancel(&self, id: &ExecutionId) -> Result<CancelOutcome, StoreError> {
         let outcome = self

@@ -25,7 +25,7 @@ pub use config::EngineConfig;
 pub use engine::{Engine, SubmitError};
 pub use runners::{
     base_env, check_code, execution_env, interpret, measured, resolve_env, run_snippet,
-    template_env, Finished, JobRunner, RunContext, Runners, Snippet, SnippetError, SnippetMode,
-    SnippetOutcome,
+    template_env, Finished, ForeignSnippet, Interpreter, Interpreters, JobRunner, RunContext,
+    Runners, RuntimeVersion, Snippet, SnippetError, SnippetMode, SnippetOutcome,
 };
 pub use services::{Gateway, RunServices};

@@ -20,6 +20,8 @@ pub struct RunServices {
     /// Where runs find the secrets they reference, and which values to
     /// mask in what they produce.
     pub vault: Option<Vault>,
+    /// The interpreters of each language, inside the sandbox.
+    pub interpreters: Arc<crate::Interpreters>,
 }
 
 /// The operator's network allow list (`[network] allow`) and the SSRF

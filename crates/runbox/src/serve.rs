@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use runbox_config::Settings;
-use runbox_engine::{Engine, EngineConfig, Gateway, RunServices, Runners};
+use runbox_engine::{
+    Engine, EngineConfig, Gateway, Interpreter, Interpreters, RunServices, Runners,
+};
 use runbox_netguard::OutboundPolicy;
 use runbox_packages::Environments;
 use runbox_sandbox::{Limits, Sandbox, SandboxConfig};
@@ -206,12 +208,32 @@ async fn wait_for_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
+/// Where each language's interpreter is.
+fn interpreters(settings: &Settings) -> Interpreters {
+    Interpreters {
+        python: settings.sandbox.python.to_string_lossy().into_owned(),
+        node: settings.runtimes.node.to_string_lossy().into_owned(),
+        custom: settings
+            .runtimes
+            .custom
+            .iter()
+            .map(|(name, runtime)| {
+                let interpreter = Interpreter {
+                    command: runtime.command.clone(),
+                    extension: runtime.extension.clone(),
+                };
+                (name.clone(), interpreter)
+            })
+            .collect(),
+        versions: Default::default(),
+    }
+}
+
 /// The built-in runners plus scenarios (which the engine does not know).
 fn runners(settings: &Settings) -> Runners {
-    let mut runners = Runners::new(&settings.sandbox.python);
+    let mut runners = Runners::new();
     let scenarios = runbox_workflow::ScenarioRunner {
         policy: OutboundPolicy::new(settings.http_allow.clone()),
-        interpreter: settings.sandbox.python.to_string_lossy().into_owned(),
     };
     runners.register(runbox_domain::ExecutionKind::Scenario, Arc::new(scenarios));
     runners
@@ -264,6 +286,7 @@ fn run_services(
             OutboundPolicy::new(settings.http_allow.clone()),
         ),
         vault: Some(vault),
+        interpreters: Arc::new(interpreters(settings)),
     }
 }
 

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use runbox_domain::{Execution, ExecutionStatus, Outcome, OutcomeKind};
 use runbox_engine::{
-    execution_env, interpret, run_snippet, Finished, JobRunner, RunContext, Snippet, SnippetMode,
+    execution_env, interpret, run_snippet, Finished, ForeignSnippet, JobRunner, RunContext,
+    Snippet, SnippetMode,
 };
 use runbox_netguard::OutboundPolicy;
 use serde_json::{Map, Value};
@@ -28,8 +29,6 @@ use crate::report::{ScenarioError, ScenarioReport, ScenarioStatus};
 pub struct ScenarioRunner {
     /// Outbound HTTP policy for HTTP modules (`RUNBOX_HTTP_ALLOW`).
     pub policy: OutboundPolicy,
-    /// Absolute path of `python3` inside the sandbox.
-    pub interpreter: String,
 }
 
 #[async_trait::async_trait]
@@ -46,7 +45,6 @@ impl JobRunner for ScenarioRunner {
         };
         let max_duration = job.max_duration().min(execution.timeout.secs().max(1));
         let python = SandboxPython {
-            interpreter: self.interpreter.clone(),
             ctx: ctx.clone(),
             env: execution_env(execution),
             execution: execution.clone(),
@@ -148,7 +146,6 @@ fn finished(report: ScenarioReport) -> Finished {
 
 /// Python steps in the engine's sandbox, with the execution's limits.
 struct SandboxPython {
-    interpreter: String,
     ctx: RunContext,
     env: Vec<(String, String)>,
     /// For the engine's reading of a finished process ([`interpret`]).
@@ -161,18 +158,33 @@ impl PythonStep for SandboxPython {
         let mut ctx = self.ctx.clone();
         ctx.cancel = call.cancel;
         ctx.live = None;
-        let snippet = Snippet {
-            interpreter: &self.interpreter,
-            code: &call.code,
-            mode: SnippetMode::WithInput(&call.input),
-            env: self.env.clone(),
-            timeout: call.timeout,
-            on_output: None,
-            network: &[],
+        let ran = match &call.language {
+            Some(language) => {
+                let snippet = ForeignSnippet {
+                    code: &call.code,
+                    mode: SnippetMode::WithInput(&call.input),
+                    env: self.env.clone(),
+                    timeout: call.timeout,
+                    on_output: None,
+                    network: &[],
+                };
+                let interpreters = ctx.services.interpreters.clone();
+                interpreters.run(language, snippet, &ctx).await
+            }
+            None => {
+                let snippet = Snippet {
+                    interpreter: &ctx.services.interpreters.python,
+                    code: &call.code,
+                    mode: SnippetMode::WithInput(&call.input),
+                    env: self.env.clone(),
+                    timeout: call.timeout,
+                    on_output: None,
+                    network: &[],
+                };
+                run_snippet(snippet, &ctx).await
+            }
         };
-        let outcome = run_snippet(snippet, &ctx)
-            .await
-            .map_err(|e| e.to_string())?;
+        let outcome = ran.map_err(|e| e.to_string())?;
         let run = &outcome.run;
         // Worded as the Python API words a failed run (contract section 5):
         // the exception's last traceback line, else the engine's reading of

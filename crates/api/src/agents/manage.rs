@@ -21,18 +21,6 @@ pub const KIND: &str = runbox_domain::AgentSpec::KIND;
 pub const MAX_TIMEOUT: u32 = 3600;
 pub const DEFAULT_TIMEOUT: u32 = 600;
 
-/// How an agent runs.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = AgentRuntimeKind)]
-pub enum RuntimeKind {
-    /// Python code defining `run(input)`, which returns a JSON object.
-    Python,
-    /// A shell command reading the input JSON on stdin and writing a JSON
-    /// object on stdout.
-    Command,
-}
-
 /// An agent: a program anybody may run with a JSON input.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Agent {
@@ -43,11 +31,17 @@ pub struct Agent {
     pub name: String,
     #[schema(required = true)]
     pub description: Option<String>,
-    pub runtime: RuntimeKind,
-    /// The Python source of a `python` agent; null for a `command` agent.
+    /// `python` (code defining `run(input)`), `javascript` (code defining
+    /// `async function run(input)` or a plain one), `command` (a shell
+    /// command reading the input JSON on stdin and writing a JSON object on
+    /// stdout), or a runtime the operator configured (its code reads the
+    /// input on stdin and writes a JSON object on stdout).
+    #[schema(example = "python")]
+    pub runtime: String,
+    /// The source of a code agent; null for a `command` agent.
     #[schema(required = true)]
     pub code: Option<String>,
-    /// The shell command of a `command` agent; null for a `python` agent.
+    /// The shell command of a `command` agent; null for a code agent.
     #[schema(required = true)]
     pub command: Option<String>,
     /// Queue priority of its runs, 0 to 100 (higher runs first).
@@ -74,16 +68,16 @@ pub struct Agent {
 }
 
 pub fn render(item: &CatalogItem, spec: &AgentSpec) -> Agent {
-    let (runtime, code, command) = match &spec.runtime {
-        AgentRuntime::Python { code } => (RuntimeKind::Python, Some(code.clone()), None),
-        AgentRuntime::Command { command } => (RuntimeKind::Command, None, Some(command.clone())),
+    let command = match &spec.runtime {
+        AgentRuntime::Command { command } => Some(command.clone()),
+        _ => None,
     };
     Agent {
         agent_id: item.id.clone(),
         name: spec.name.clone(),
         description: spec.description.clone(),
-        runtime,
-        code,
+        runtime: spec.runtime.name().to_owned(),
+        code: spec.runtime.code().map(str::to_owned),
         command,
         priority: spec.priority.value(),
         timeout: spec.timeout.secs(),
@@ -110,7 +104,10 @@ pub struct NewAgent {
     name: String,
     #[schema(max_length = 2000)]
     description: Option<String>,
-    runtime: RuntimeKind,
+    /// `python`, `javascript`, `command`, or a runtime the operator
+    /// configured (`GET /v1/code/runtimes` lists them).
+    #[schema(example = "python")]
+    runtime: String,
     /// Required for a `python` agent (Python source defining `run(input)`,
     /// at most 1 MiB, which must compile); absent or null for a `command` agent.
     #[schema(
@@ -148,8 +145,8 @@ pub struct AgentChanges {
     #[schema(max_length = 2000)]
     description: Option<String>,
     /// Changing the runtime needs the program of the new one (`code` or `command`).
-    #[schema(required = false)]
-    runtime: RuntimeKind,
+    #[schema(required = false, example = "python")]
+    runtime: String,
     /// A `python` agent's new code (null keeps the current code).
     #[schema(pattern = "\\S")]
     code: Option<String>,
@@ -222,7 +219,7 @@ pub async fn create(
             name: fields::required_text(object, "name", 200).map_err(unprocessable)?,
             description: fields::optional_text(object, "description", 2000)
                 .map_err(unprocessable)?,
-            runtime: runtime(object, None)?,
+            runtime: runtime(&state, object, None)?,
             priority: fields::priority(object)
                 .map_err(unprocessable)?
                 .unwrap_or_default(),
@@ -265,17 +262,32 @@ fn default_timeout() -> Result<Timeout, Detail> {
 
 /// The runtime and its program from the body; `current` fills what a
 /// partial update leaves out.
-fn runtime(object: &Object, current: Option<&AgentRuntime>) -> Result<AgentRuntime, Detail> {
+fn runtime(
+    state: &AppState,
+    object: &Object,
+    current: Option<&AgentRuntime>,
+) -> Result<AgentRuntime, Detail> {
+    let interpreters = &state.engine.services().interpreters;
+    let choices = || {
+        let mut names = vec!["python".to_owned(), "command".to_owned()];
+        names.extend(interpreters.names());
+        names.join(", ")
+    };
     let kind = match object.get("runtime") {
-        Some(Value::String(kind)) => kind.as_str(),
-        Some(_) => return Err(unprocessable("runtime must be \"python\" or \"command\"")),
+        Some(Value::String(kind)) => kind.clone(),
+        Some(_) => {
+            return Err(unprocessable(format!(
+                "runtime must be one of {}",
+                choices()
+            )))
+        }
         None => match current {
-            Some(AgentRuntime::Python { .. }) => "python",
-            Some(AgentRuntime::Command { .. }) => "command",
+            Some(runtime) => runtime.name().to_owned(),
             None => {
-                return Err(unprocessable(
-                    "runtime is required (\"python\" or \"command\")",
-                ))
+                return Err(unprocessable(format!(
+                    "runtime is required (one of {})",
+                    choices()
+                )))
             }
         },
     };
@@ -284,37 +296,47 @@ fn runtime(object: &Object, current: Option<&AgentRuntime>) -> Result<AgentRunti
         Some(Value::Null) | None => Ok(None),
         Some(_) => Err(unprocessable(format!("{field} must be a non-empty string"))),
     };
-    match kind {
-        "python" => {
-            if text("command")?.is_some() {
-                return Err(unprocessable("a python agent has code, not a command"));
-            }
-            let code = match (text("code")?, current) {
-                (Some(code), _) => code,
-                (None, Some(AgentRuntime::Python { code })) => code.clone(),
-                _ => {
-                    return Err(unprocessable(
-                        "code is required for a python agent (it defines run(input))",
-                    ))
-                }
-            };
-            Ok(AgentRuntime::Python { code })
+    if kind == "command" {
+        if text("code")?.is_some() {
+            return Err(unprocessable("a command agent has a command, not code"));
         }
-        "command" => {
-            if text("code")?.is_some() {
-                return Err(unprocessable("a command agent has a command, not code"));
-            }
-            let command = match (text("command")?, current) {
-                (Some(command), _) => command,
-                (None, Some(AgentRuntime::Command { command })) => command.clone(),
-                _ => return Err(unprocessable("command is required for a command agent")),
-            };
-            Ok(AgentRuntime::Command { command })
-        }
-        other => Err(unprocessable(format!(
-            "runtime must be \"python\" or \"command\", got {other:?}"
-        ))),
+        let command = match (text("command")?, current) {
+            (Some(command), _) => command,
+            (None, Some(AgentRuntime::Command { command })) => command.clone(),
+            _ => return Err(unprocessable("command is required for a command agent")),
+        };
+        return Ok(AgentRuntime::Command { command });
     }
+    if kind != "python" && !interpreters.knows(&kind) {
+        return Err(unprocessable(format!(
+            "runtime must be one of {}, got {kind:?}",
+            choices()
+        )));
+    }
+    if text("command")?.is_some() {
+        return Err(unprocessable(format!(
+            "a {kind} agent has code, not a command"
+        )));
+    }
+    let code = match (text("code")?, current) {
+        (Some(code), _) => code,
+        (None, Some(runtime)) if runtime.name() == kind => {
+            runtime.code().unwrap_or_default().to_owned()
+        }
+        _ => {
+            return Err(unprocessable(format!(
+                "code is required for a {kind} agent (it defines run(input))"
+            )))
+        }
+    };
+    Ok(match kind.as_str() {
+        "python" => AgentRuntime::Python { code },
+        runbox_domain::JAVASCRIPT => AgentRuntime::JavaScript { code },
+        _ => AgentRuntime::Custom {
+            runtime: kind,
+            code,
+        },
+    })
 }
 
 async fn check_runtime(state: &AppState, runtime: &AgentRuntime) -> Result<(), Detail> {
@@ -333,6 +355,12 @@ async fn check_runtime(state: &AppState, runtime: &AgentRuntime) -> Result<(), D
             Ok(Err(invalid)) => Err(unprocessable(format!("invalid command: {invalid}"))),
             Err(failed) => Err(internal(&failed)),
         },
+        AgentRuntime::JavaScript { code } | AgentRuntime::Custom { code, .. }
+            if code.len() > 1024 * 1024 =>
+        {
+            Err(unprocessable("code is larger than 1 MiB"))
+        }
+        AgentRuntime::JavaScript { .. } | AgentRuntime::Custom { .. } => Ok(()),
     }
 }
 
@@ -422,7 +450,7 @@ pub async fn update(
             .iter()
             .any(|k| object.contains_key(*k))
         {
-            spec.runtime = runtime(object, Some(&spec.runtime))?;
+            spec.runtime = runtime(&state, object, Some(&spec.runtime))?;
             check_runtime(&state, &spec.runtime).await?;
         }
         if let Some(priority) = fields::priority(object).map_err(unprocessable)? {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use runbox_domain::{Execution, ExecutionStatus, OutcomeKind, Timestamp};
 use serde_json::{json, Map, Value};
 
-use super::EXECUTE_PATH;
+use super::endpoint;
 use crate::time::secs3;
 
 /// Facts about the server every envelope carries.
@@ -99,10 +99,15 @@ pub fn accepted(execution: &Execution, stamp: &Stamp, max_queue_length: u32) -> 
 }
 
 /// The 429 reply: nothing was created, so the job id is fresh and unknown.
-pub fn queue_full(request_id: Option<&str>, stamp: &Stamp, max: u32) -> Value {
+pub fn queue_full(
+    runtime: Option<&str>,
+    request_id: Option<&str>,
+    stamp: &Stamp,
+    max: u32,
+) -> Value {
     let message = format!("MAX_QUEUE_LENGTH ({max}) reached");
     json!({
-        "endpoint": EXECUTE_PATH,
+        "endpoint": endpoint(runtime),
         "code": 429,
         "id": request_id,
         "job_id": uuid::Uuid::new_v4().to_string(),
@@ -117,6 +122,14 @@ pub fn queue_full(request_id: Option<&str>, stamp: &Stamp, max: u32) -> Value {
         "queue_length": stamp.queue_length,
         "build_number": stamp.build_number,
     })
+}
+
+/// The language of a code execution when it is not Python.
+fn runtime(execution: &Execution) -> Option<&str> {
+    match &execution.job {
+        runbox_domain::JobSpec::Python(job) => job.runtime.as_deref(),
+        _ => None,
+    }
 }
 
 pub(crate) fn request_id(execution: &Execution) -> Option<&str> {
@@ -134,7 +147,7 @@ fn base(execution: &Execution, stamp: &Stamp, now: Timestamp) -> Map<String, Val
         .unwrap_or(now)
         .seconds_since(execution.created_at);
     let mut body = Map::new();
-    body.insert("endpoint".into(), json!(EXECUTE_PATH));
+    body.insert("endpoint".into(), json!(endpoint(runtime(execution))));
     body.insert("code".into(), json!(200));
     body.insert("id".into(), json!(request_id(execution)));
     body.insert("job_id".into(), json!(execution.id.as_str()));

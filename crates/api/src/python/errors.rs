@@ -31,6 +31,16 @@ pub fn refused(text: String) -> Response {
         .into_response()
 }
 
+/// A `/v1/code/execute/{runtime}` this server does not have.
+pub fn unknown_runtime(runtime: &str) -> Response {
+    let text = format!("Unknown runtime {runtime:?}: GET /v1/code/runtimes lists this server's");
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": text, "message": text, "stdout": "", "exit_code": 404 })),
+    )
+        .into_response()
+}
+
 pub fn body_error(err: &BodyError) -> Response {
     match err {
         BodyError::TooLarge { limit } => {

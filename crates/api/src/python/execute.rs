@@ -1,9 +1,10 @@
-//! `POST /v1/code/execute/python`: validate, persist, then either answer
-//! 202 (webhook given: the result is POSTed there) or wait for the end and
-//! answer with the final envelope.
+//! `POST /v1/code/execute/python` (and `/v1/code/execute/{runtime}`:
+//! `javascript` and the operator's runtimes, contract section 14):
+//! validate, persist, then either answer 202 (webhook given: the result is
+//! POSTed there) or wait for the end and answer with the final envelope.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -39,6 +40,52 @@ pub async fn execute(
     Extension(caller): Extension<Caller>,
     body: Body,
 ) -> Response {
+    execute_code(state, caller, None, body).await
+}
+
+/// Run a snippet in another language: `javascript` (Node.js: the code is the
+/// body of an async function, so `return` and `await` work at top level) or
+/// a runtime the operator configured (`result` is null). Same body, envelope
+/// and statuses as Python.
+#[utoipa::path(
+    post,
+    path = "/v1/code/execute/{runtime}",
+    tag = "python",
+    operation_id = "code_execute",
+    params(("runtime" = String, Path, description = "`javascript` or a configured runtime (GET /v1/code/runtimes)")),
+    request_body = schema::ExecuteRequest,
+    responses(
+        (status = 200, description = "The run succeeded: `response` is `{result, stdout, stderr, exit_code, truncated}`", body = schema::Envelope),
+        (status = 202, description = "Accepted with a `webhook_url`: the final envelope is POSTed there", body = schema::Accepted),
+        (status = 400, description = "The run failed (an uncaught error, a non-zero exit), or the request was refused before anything ran", body = schema::BadRequest),
+        (status = 404, description = "This server has no such runtime", body = schema::Refusal),
+        (status = 408, description = "The run timed out", body = schema::Envelope),
+        (status = 413, description = "Body too large", body = schema::Refusal),
+        (status = 429, description = "The queue is full; nothing was created", body = schema::Envelope),
+        (status = 500, description = "Runbox failed the run or an internal error", body = schema::Failure),
+    )
+)]
+pub async fn execute_in(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(runtime): Path<String>,
+    body: Body,
+) -> Response {
+    if runtime == "python" {
+        return execute_code(state, caller, None, body).await;
+    }
+    if !state.engine.services().interpreters.knows(&runtime) {
+        return errors::unknown_runtime(&runtime);
+    }
+    execute_code(state, caller, Some(runtime), body).await
+}
+
+async fn execute_code(
+    state: AppState,
+    caller: Caller,
+    runtime: Option<String>,
+    body: Body,
+) -> Response {
     let value = match body::read_json(&state, body).await {
         Ok(value) => value,
         Err(err) => return errors::body_error(&err),
@@ -55,8 +102,13 @@ pub async fn execute(
     let Ok(timeout) = Timeout::new(i64::from(request.timeout), validate::MAX_TIMEOUT) else {
         return errors::invalid_payload("timeout out of range");
     };
-    if let Err(why) = runbox_engine::check_code(&request.code, &[], state.engine.services()).await {
-        return errors::refused(why);
+    // PEP 723 blocks (packages, network) are Python's.
+    if runtime.is_none() {
+        if let Err(why) =
+            runbox_engine::check_code(&request.code, &[], state.engine.services()).await
+        {
+            return errors::refused(why);
+        }
     }
     let new = NewExecution {
         id: ExecutionId::new_uuid(),
@@ -64,6 +116,7 @@ pub async fn execute(
         priority: Priority::DEFAULT,
         timeout,
         job: JobSpec::Python(PythonJob {
+            runtime: runtime.clone(),
             code: request.code,
             request_id: request.id.clone(),
             webhook_url: request.webhook_url.clone(),
@@ -78,7 +131,12 @@ pub async fn execute(
             let stamp = stamp(&state).await;
             return (
                 StatusCode::TOO_MANY_REQUESTS,
-                Json(queue_full(request.id.as_deref(), &stamp, max)),
+                Json(queue_full(
+                    runtime.as_deref(),
+                    request.id.as_deref(),
+                    &stamp,
+                    max,
+                )),
             )
                 .into_response();
         }

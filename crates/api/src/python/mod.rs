@@ -6,6 +6,7 @@
 mod envelope;
 mod errors;
 mod execute;
+mod runtimes;
 mod schema;
 mod toolkit;
 mod validate;
@@ -18,6 +19,11 @@ use crate::{auth, openapi, AppState};
 pub use envelope::WebhookEnvelope;
 
 pub const EXECUTE_PATH: &str = "/v1/code/execute/python";
+
+/// The route that runs code in `runtime` (Python when `None`).
+pub fn endpoint(runtime: Option<&str>) -> String {
+    format!("/v1/code/execute/{}", runtime.unwrap_or("python"))
+}
 pub const JOB_STATUS_PATH: &str = "/v1/toolkit/job/status";
 pub const JOBS_STATUS_PATH: &str = "/v1/toolkit/jobs/status";
 pub const AUTHENTICATE_PATH: &str = "/v1/toolkit/authenticate";
@@ -26,6 +32,8 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let unauthorized: auth::Unauthorized = errors::unauthorized;
     let router = OpenApiRouter::new()
         .routes(routes!(execute::execute))
+        .routes(routes!(execute::execute_in))
+        .routes(routes!(runtimes::list))
         .routes(routes!(toolkit::job_status))
         .routes(routes!(toolkit::jobs_status))
         .routes(routes!(toolkit::authenticate))

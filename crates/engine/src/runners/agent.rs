@@ -17,10 +17,7 @@ use super::{
     RunContext,
 };
 
-pub struct AgentRunner {
-    /// Absolute path of `python3` inside the sandbox.
-    pub interpreter: String,
-}
+pub struct AgentRunner;
 
 #[async_trait::async_trait]
 impl JobRunner for AgentRunner {
@@ -31,6 +28,13 @@ impl JobRunner for AgentRunner {
         let produced = match &job.runtime {
             AgentRuntime::Python { code } => self.run_python(execution, job, code, &ctx).await,
             AgentRuntime::Command { command } => run_command(execution, job, command, &ctx).await,
+            AgentRuntime::JavaScript { code } => {
+                self.run_foreign(execution, job, runbox_domain::JAVASCRIPT, code, &ctx)
+                    .await
+            }
+            AgentRuntime::Custom { runtime, code } => {
+                self.run_foreign(execution, job, runtime, code, &ctx).await
+            }
         };
         match produced {
             Ok(produced) => {
@@ -67,7 +71,7 @@ impl AgentRunner {
         let mut env = execution_env(execution);
         env.extend(resolve_env(&job.env, &ctx.secrets)?);
         let snippet = Snippet {
-            interpreter: &self.interpreter,
+            interpreter: &ctx.services.interpreters.python,
             code,
             mode: SnippetMode::Agent(&job.input),
             env,
@@ -88,6 +92,52 @@ impl AgentRunner {
             result,
             resources: outcome.resources,
             environment: outcome.environment,
+        })
+    }
+}
+
+impl AgentRunner {
+    /// JavaScript (its `run(input)`'s value is the result) or an operator's
+    /// runtime (input JSON on stdin, a JSON object on stdout).
+    async fn run_foreign(
+        &self,
+        execution: &Execution,
+        job: &AgentJob,
+        language: &str,
+        code: &str,
+        ctx: &RunContext,
+    ) -> Result<Produced, SnippetError> {
+        let mut env = execution_env(execution);
+        env.extend(resolve_env(&job.env, &ctx.secrets)?);
+        let snippet = super::ForeignSnippet {
+            code,
+            mode: SnippetMode::Agent(&job.input),
+            env,
+            timeout: execution.timeout.as_duration(),
+            on_output: ctx.live.as_ref().map(|live| live.sink()),
+            network: &job.network,
+        };
+        let outcome = ctx
+            .services
+            .interpreters
+            .run(language, snippet, ctx)
+            .await?;
+        let result = if language == runbox_domain::JAVASCRIPT {
+            if outcome.result_truncated {
+                Err("the result is larger than the output limit".to_owned())
+            } else {
+                outcome
+                    .result
+                    .ok_or_else(|| "the runner reported no result".to_owned())
+            }
+        } else {
+            command_result(&outcome.run.stdout.text(), outcome.run.stdout.truncated)
+        };
+        Ok(Produced {
+            run: outcome.run,
+            result,
+            resources: outcome.resources,
+            environment: None,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! not depend on.
 
 mod agent;
+mod languages;
 mod python;
 mod shell;
 
@@ -21,6 +22,7 @@ use crate::live_output::LiveOutput;
 use crate::RunServices;
 
 pub use agent::AgentRunner;
+pub use languages::{ForeignSnippet, Interpreter, Interpreters, RuntimeVersion};
 pub use python::{
     check_code, measured, run_snippet, PythonRunner, Snippet, SnippetError, SnippetMode,
     SnippetOutcome,
@@ -61,6 +63,12 @@ pub trait JobRunner: Send + Sync {
     }
 }
 
+impl Default for Runners {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The runner for each kind of execution.
 #[derive(Clone)]
 pub struct Runners {
@@ -68,22 +76,12 @@ pub struct Runners {
 }
 
 impl Runners {
-    /// The built-in runners; `python` is the interpreter's path inside the sandbox.
-    pub fn new(python: &std::path::Path) -> Self {
-        let python = python.to_string_lossy().into_owned();
+    /// The built-in runners (the interpreters they start are the
+    /// services' [`RunServices::interpreters`]).
+    pub fn new() -> Self {
         let mut by_kind: HashMap<ExecutionKind, Arc<dyn JobRunner>> = HashMap::new();
-        by_kind.insert(
-            ExecutionKind::Python,
-            Arc::new(PythonRunner {
-                interpreter: python.clone(),
-            }),
-        );
-        by_kind.insert(
-            ExecutionKind::Agent,
-            Arc::new(AgentRunner {
-                interpreter: python,
-            }),
-        );
+        by_kind.insert(ExecutionKind::Python, Arc::new(PythonRunner));
+        by_kind.insert(ExecutionKind::Agent, Arc::new(AgentRunner));
         by_kind.insert(ExecutionKind::Shell, Arc::new(ShellRunner));
         Self { by_kind }
     }

@@ -24,10 +24,9 @@ use super::{
 
 pub(crate) const RUNNER_SOURCE: &str = include_str!("python_runner.py");
 
-pub struct PythonRunner {
-    /// Absolute path of `python3` inside the sandbox.
-    pub interpreter: String,
-}
+/// Code snippets: Python, JavaScript and the operator's languages (the
+/// job's `runtime`).
+pub struct PythonRunner;
 
 /// How the runner treats the code.
 #[derive(Clone, Copy)]
@@ -116,9 +115,9 @@ impl SnippetError {
 
 /// What the runner script reports on its result channel.
 #[derive(Deserialize)]
-struct Report {
-    result: Value,
-    error: Option<String>,
+pub(crate) struct Report {
+    pub result: Value,
+    pub error: Option<String>,
 }
 
 /// The CPU limit of every Python run. The runner is started before its run
@@ -316,16 +315,32 @@ impl JobRunner for PythonRunner {
         let JobSpec::Python(job) = &execution.job else {
             return internal_failure(SandboxError::Setup("not a Python job".into()));
         };
-        let snippet = Snippet {
-            interpreter: &self.interpreter,
-            code: &job.code,
-            mode: SnippetMode::Script,
-            env: execution_env(execution),
-            timeout: execution.timeout.as_duration(),
-            on_output: None,
-            network: &[],
+        let ran = match &job.runtime {
+            Some(language) => {
+                let snippet = super::ForeignSnippet {
+                    code: &job.code,
+                    mode: SnippetMode::Script,
+                    env: execution_env(execution),
+                    timeout: execution.timeout.as_duration(),
+                    on_output: None,
+                    network: &[],
+                };
+                ctx.services.interpreters.run(language, snippet, &ctx).await
+            }
+            None => {
+                let snippet = Snippet {
+                    interpreter: &ctx.services.interpreters.python,
+                    code: &job.code,
+                    mode: SnippetMode::Script,
+                    env: execution_env(execution),
+                    timeout: execution.timeout.as_duration(),
+                    on_output: None,
+                    network: &[],
+                };
+                run_snippet(snippet, &ctx).await
+            }
         };
-        let outcome = match run_snippet(snippet, &ctx).await {
+        let outcome = match ran {
             Ok(outcome) => outcome,
             Err(err) => return err.finished(),
         };

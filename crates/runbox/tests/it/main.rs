@@ -4,6 +4,7 @@
 mod harness;
 mod hooks;
 mod http_limits;
+mod javascript;
 mod pkgindex;
 
 mod agents;

@@ -45,6 +45,7 @@ pub fn node(name: &str) -> NodeId {
 
 pub fn python(code: &str) -> JobSpec {
     JobSpec::Python(PythonJob {
+        runtime: None,
         code: code.into(),
         request_id: None,
         webhook_url: None,

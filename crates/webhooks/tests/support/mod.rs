@@ -146,6 +146,7 @@ pub async fn enqueue(store: &Arc<dyn Store>, url: &str) -> ExecutionId {
         priority: Priority::DEFAULT,
         timeout: Timeout::new(30, 300).unwrap(),
         job: JobSpec::Python(PythonJob {
+            runtime: None,
             code: "print('hi')".into(),
             request_id: Some("req-1".into()),
             webhook_url: Some(url.into()),

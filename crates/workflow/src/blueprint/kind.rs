@@ -34,6 +34,8 @@ pub enum ModuleKind {
     Sleep,
     /// `code:ExecutePython`
     Python,
+    /// `code:ExecuteJavaScript`
+    JavaScript,
     /// Error-handler directives.
     Ignore,
     Resume,
@@ -58,6 +60,7 @@ impl ModuleKind {
             "http:ActionSendData" | "http:MakeRequest" => Self::Http,
             "util:FunctionSleep" => Self::Sleep,
             "code:ExecutePython" => Self::Python,
+            "code:ExecuteJavaScript" => Self::JavaScript,
             "builtin:Ignore" => Self::Ignore,
             "builtin:Resume" => Self::Resume,
             "builtin:Break" => Self::Break,

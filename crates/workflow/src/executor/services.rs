@@ -34,6 +34,8 @@ pub trait PythonStep: Send + Sync {
 }
 
 pub struct PythonCall {
+    /// The language when it is not Python (`javascript`).
+    pub language: Option<String>,
     pub code: String,
     /// The global `input` the code sees.
     pub input: Value,

@@ -99,6 +99,7 @@ fn jobs_round_trip_through_the_job_spec() {
     assert_eq!(job.max_duration(), 2400);
     assert!(
         ScenarioJob::from_spec(&JobSpec::Python(runbox_domain::PythonJob {
+            runtime: None,
             code: String::new(),
             request_id: None,
             webhook_url: None,

@@ -30,8 +30,12 @@ pub(crate) type Measured = std::sync::Mutex<Option<runbox_domain::Resources>>;
 /// Runs the module. Python steps wind down on the cancel token themselves
 /// (the sandbox kills the run); every other module is simply dropped.
 pub(crate) async fn run(call: Call<'_>) -> Result<Vec<Value>, String> {
-    if call.kind == ModuleKind::Python {
-        return python::execute(&call).await;
+    match call.kind {
+        ModuleKind::Python => return python::execute(&call, None).await,
+        ModuleKind::JavaScript => {
+            return python::execute(&call, Some(runbox_domain::JAVASCRIPT)).await
+        }
+        _ => {}
     }
     tokio::select! {
         result = dispatch(&call) => result,

@@ -1,11 +1,14 @@
-//! `code:ExecutePython`: mapper `{code, input}`; the code runs through the
+//! `code:ExecutePython` and `code:ExecuteJavaScript`: mapper `{code,
+//! input}`; the code runs through the
 //! [`PythonStep`](crate::executor::PythonStep) (the sandbox, in
 //! production) with `input` as its global `input`, and may `return` a
 //! value at top level. Output `{result, stdout, stderr, exit_code}`. A
 //! failing program is a module error worded as the Python API (contract
 //! section 5) words a failed run: the exception's last traceback line
 //! (`ZeroDivisionError: division by zero`), else `Process exited with code
-//! N`. Writing to stderr alone does not fail the step.
+//! N`. Writing to stderr alone does not fail the step. JavaScript runs as
+//! the body of an async function (`return`, `await`), its failure worded
+//! by its error's first line (`TypeError: x is not a function`).
 
 use std::time::Duration;
 
@@ -16,7 +19,8 @@ use super::Call;
 use crate::executor::PythonCall;
 use crate::iml::value::to_text;
 
-pub(super) async fn execute(call: &Call<'_>) -> Result<Vec<Value>, String> {
+/// Runs the step's code in `language` (Python when `None`).
+pub(super) async fn execute(call: &Call<'_>, language: Option<&str>) -> Result<Vec<Value>, String> {
     let code = to_text(call.input.get("code").unwrap_or(&Value::Null));
     if code.trim().is_empty() {
         return Err("code is required".to_owned());
@@ -28,6 +32,7 @@ pub(super) async fn execute(call: &Call<'_>) -> Result<Vec<Value>, String> {
         .services
         .python
         .run(PythonCall {
+            language: language.map(str::to_owned),
             code,
             input,
             timeout: remaining.max(Duration::from_secs(1)),
