@@ -50,6 +50,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
     ("scenarios.js", JS, include_bytes!("../web/scenarios.js")),
     ("hooks.js", JS, include_bytes!("../web/hooks.js")),
     ("secrets.js", JS, include_bytes!("../web/secrets.js")),
+    ("code.js", JS, include_bytes!("../web/code.js")),
     ("app.css", CSS, include_bytes!("../web/app.css")),
     ("docs.js", JS, include_bytes!("../web/docs.js")),
     ("docs.css", CSS, include_bytes!("../web/docs.css")),

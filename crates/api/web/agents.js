@@ -7,6 +7,7 @@ import {
   h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
   formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT,
   parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems,
+  loadRuntimes, runtimeLabel,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -22,6 +23,22 @@ const EXAMPLE_CODE = [
   "    return {'greeting': f'Hello, {name}!'}",
   '',
 ].join('\n');
+
+const EXAMPLE_JS = [
+  'async function run(input) {',
+  '  // input is the JSON object sent with the run.',
+  "  const name = input.name ?? 'world';",
+  "  console.log('saying hello to', name); // printed lines show in the live log",
+  '  return { greeting: `Hello, ${name}!` };',
+  '}',
+  '',
+].join('\n');
+
+/** The starting code of a new agent in `runtime`. */
+const exampleFor = (runtime) => (runtime === 'python' ? EXAMPLE_CODE : runtime === 'javascript' ? EXAMPLE_JS : '');
+
+/** Every runtime but `command` runs code. */
+const runsCode = (runtime) => runtime !== 'command';
 
 export default {
   id: 'agents',
@@ -61,11 +78,14 @@ function pretty(value) {
   try { return JSON.stringify(value, null, 2); } catch { return String(value); }
 }
 
-/** The square icon of an agent: "Py" for python, a prompt for a command. */
+/** The square icon of an agent: "Py", "JS" or a runtime's initials; a prompt for a command. */
 function agentIcon(agent, extraClass = '') {
-  const python = agent.runtime === 'python';
-  return h('span', { class: ['agent-icon', `agent-icon-${python ? 'python' : 'command'}`, extraClass], 'aria-hidden': 'true' },
-    python ? 'Py' : icon('terminal'));
+  if (!runsCode(agent.runtime)) {
+    return h('span', { class: ['agent-icon', 'agent-icon-command', extraClass], 'aria-hidden': 'true' }, icon('terminal'));
+  }
+  const letters = { python: 'Py', javascript: 'JS' }[agent.runtime]
+    || (agent.runtime.slice(0, 1).toUpperCase() + agent.runtime.slice(1, 2));
+  return h('span', { class: ['agent-icon', 'agent-icon-python', extraClass], 'aria-hidden': 'true' }, letters);
 }
 
 /**
@@ -73,8 +93,8 @@ function agentIcon(agent, extraClass = '') {
  * that is not blank, a comment or an import; and how many more lines.
  */
 function programPreview(agent) {
-  if (agent.runtime !== 'python') return { text: agent.command || '', more: 0 };
-  const lines = (agent.code || '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (!runsCode(agent.runtime)) return { text: agent.command || '', more: 0 };
+  const lines = (agent.code || '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('//'));
   const index = Math.max(0, lines.findIndex((l) => !/^(import|from)\s/.test(l)));
   return { text: lines[index] || '', more: Math.max(0, lines.length - 1) };
 }
@@ -319,14 +339,14 @@ class AgentsView {
           icon('user'), h('span', { class: 'visually-hidden', text: 'Created by ' }), h('span', { class: 'card-owner-name', text: agent.owner })) : null),
       h('ul', { class: 'chips', 'aria-label': 'Settings' },
         h('li', { class: ['chip', `chip-${agent.runtime}`], dataset: { field: 'runtime' } },
-          icon(agent.runtime === 'python' ? 'code' : 'terminal'), agent.runtime),
+          icon(runsCode(agent.runtime) ? 'code' : 'terminal'), agent.runtime),
         h('li', { class: 'chip', dataset: { field: 'priority' }, title: 'Priority (0 to 100, higher runs first)' },
           icon('gauge'), `priority ${agent.priority}`),
         h('li', { class: 'chip', dataset: { field: 'timeout' }, title: 'Time limit' },
           icon('clock'), h('span', { class: 'visually-hidden', text: 'timeout ' }), `${agent.timeout} s`),
         networkChip(agent.network)),
-      h('div', { class: ['card-command', agent.runtime === 'python' ? 'card-code' : ''] },
-        h('code', { title: agent.runtime === 'python' ? agent.code : agent.command, text: preview.text }),
+      h('div', { class: ['card-command', runsCode(agent.runtime) ? 'card-code' : ''] },
+        h('code', { title: runsCode(agent.runtime) ? agent.code : agent.command, text: preview.text }),
         preview.more ? h('span', { class: 'card-more', text: `+${preview.more} line${preview.more === 1 ? '' : 's'}` }) : null),
       h('div', { class: 'card-foot' },
         h('button', {
@@ -761,7 +781,8 @@ class AgentsView {
 
   // ------------------------------------------------------------- forms --
 
-  openForm(agent) {
+  async openForm(agent) {
+    const runtimes = await loadRuntimes();
     const editing = Boolean(agent);
     const titleId = 'agent-form-title';
     const field = (id, label, control, hint) => h('div', { class: 'field' },
@@ -771,9 +792,9 @@ class AgentsView {
 
     const name = h('input', { id: 'af-name', name: 'name', type: 'text', required: true, maxlength: '200', autocomplete: 'off', value: agent?.name ?? '' });
     const description = h('textarea', { id: 'af-description', name: 'description', rows: '2', maxlength: '2000', value: agent?.description ?? '' });
+    const names = [...new Set([...runtimes.map((r) => r.name), 'command', agent?.runtime].filter(Boolean))];
     const runtime = h('select', { id: 'af-runtime', name: 'runtime', class: 'select-field' },
-      h('option', { value: 'python', text: 'Python' }),
-      h('option', { value: 'command', text: 'Command' }));
+      names.map((name) => h('option', { value: name, text: runtimeLabel(name) })));
     runtime.value = agent?.runtime ?? 'python';
     const priority = h('input', {
       id: 'af-priority', name: 'priority', type: 'number', required: true, min: '0', max: '100', step: '1', inputmode: 'numeric',
@@ -799,7 +820,10 @@ class AgentsView {
       id: 'af-network', name: 'network', rows: '2', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
       class: 'mono', placeholder: 'api.github.com', value: formatNetwork(agent?.network), 'aria-describedby': 'af-network-hint',
     });
-    const codeField = field('af-code', 'Code', code, 'Defines run(input) and returns a JSON object. Printed lines show in the live log.');
+    const codeHint = () => (runtime.value === 'python' || runtime.value === 'javascript'
+      ? 'Defines run(input) and returns a JSON object. Printed lines show in the live log.'
+      : 'Reads the input JSON on stdin and prints a JSON object on stdout.');
+    const codeField = field('af-code', 'Code', code, codeHint());
     const commandField = field('af-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox: reads the input JSON on stdin, prints a JSON object.');
     const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
     const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
@@ -807,10 +831,17 @@ class AgentsView {
     const save = h('button', { type: 'submit', class: 'btn btn-primary', text: saveLabel });
     const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon modal-close', 'aria-label': 'Close' }, icon('close'));
 
+    let shownExample = agent ? null : EXAMPLE_CODE;
     const syncRuntime = () => {
-      const python = runtime.value === 'python';
-      codeField.hidden = !python;
-      commandField.hidden = python;
+      const usesCode = runsCode(runtime.value);
+      codeField.hidden = !usesCode;
+      commandField.hidden = usesCode;
+      codeField.querySelector('.hint').textContent = codeHint();
+      // A new agent's example follows the language, until it is edited.
+      if (shownExample !== null && code.value === shownExample) {
+        shownExample = exampleFor(runtime.value);
+        code.value = shownExample;
+      }
     };
     runtime.addEventListener('change', syncRuntime);
     syncRuntime();
@@ -853,8 +884,8 @@ class AgentsView {
       event.preventDefault();
       error.hidden = true;
       if (!name.value.trim()) return showError('Name is required.', name);
-      const python = runtime.value === 'python';
-      if (python && !code.value.trim()) return showError('Code is required for a Python agent: it defines run(input).', code);
+      const python = runsCode(runtime.value);
+      if (python && !code.value.trim()) return showError(`Code is required for a ${runtimeLabel(runtime.value)} agent.`, code);
       if (!python && !command.value.trim()) return showError('Command is required for a command agent.', command);
       const prio = Number(priority.value);
       if (priority.value.trim() === '' || !Number.isInteger(prio) || prio < 0 || prio > 100) {

@@ -14,8 +14,9 @@ import agents from './agents.js';
 import scenarios from './scenarios.js';
 import hooks from './hooks.js';
 import secrets from './secrets.js';
+import code from './code.js';
 
-const VIEWS = [buttons, agents, scenarios, hooks, secrets];
+const VIEWS = [buttons, agents, scenarios, code, hooks, secrets];
 
 const $ = (id) => document.getElementById(id);
 const loginSection = $('login');

@@ -161,6 +161,8 @@ export async function api(method, path, { body, key = session.key, signal, raw =
     const code = parsed && parsed.error && parsed.error.code ? parsed.error.code : `HTTP_${response.status}`;
     const details = parsed && parsed.error && typeof parsed.error === 'object' ? parsed.error.details ?? null : null;
     const error = new ApiError(response.status, code, message, parsed ? parsed.data ?? null : null, details);
+    // The whole reply, for dialects whose errors carry more (a failed code run's output).
+    error.body = parsed;
     if (response.status === 401 && key === session.key) session.onUnauthorized(message);
     throw error;
   }
@@ -308,6 +310,32 @@ export function formatEnv(env) {
   return Object.entries(env || {})
     .map(([name, value]) => `${name}=${value && typeof value === 'object' ? `{{secret.${value.secret}}}` : value}`)
     .join('\n');
+}
+
+// ------------------------------------------------------------ runtimes ----
+
+let runtimesLoaded = null;
+
+/**
+ * The languages this server runs code in (`GET /v1/code/runtimes`):
+ * `[{name, version, endpoint}]`, asked once per page; Python and
+ * JavaScript when the server cannot be asked.
+ */
+export function loadRuntimes() {
+  if (!runtimesLoaded) {
+    runtimesLoaded = api('GET', '/v1/code/runtimes')
+      .then((body) => (Array.isArray(body.runtimes) ? body.runtimes : []))
+      .catch(() => {
+        runtimesLoaded = null;
+        return [{ name: 'python', version: null }, { name: 'javascript', version: null }];
+      });
+  }
+  return runtimesLoaded;
+}
+
+/** How a runtime is named to people. */
+export function runtimeLabel(name) {
+  return { python: 'Python', javascript: 'JavaScript', command: 'Command' }[name] || name;
 }
 
 // ------------------------------------------------------------ schedule ----

@@ -103,6 +103,15 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         sse: usize,
     },
+    /// `console.log('hi')` through the JavaScript API vs bare `node -e`,
+    /// interleaved.
+    Node {
+        #[arg(long, default_value_t = 100)]
+        runs: usize,
+        /// Node.js on the host (the sandbox's is the configured one).
+        #[arg(long, default_value = "/usr/bin/node")]
+        node: String,
+    },
     /// A download through a run's proxy vs `curl` on the host, interleaved.
     Proxy {
         #[arg(long, default_value_t = 10)]
@@ -145,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
             latency(&server, runs, Duration::from_millis(pause_ms)).await
         }
         Command::Throughput { jobs, clients } => throughput(&server, jobs, clients).await,
+        Command::Node { runs, node } => node_latency(&server, runs, &node).await,
         Command::Packages { .. }
         | Command::Proxy { .. }
         | Command::Warm { .. }
@@ -191,6 +201,43 @@ async fn latency(server: &BenchServer, runs: usize, pause: Duration) -> anyhow::
     println!(
         "{}",
         Summary::of("bare python3 -c (no sandbox)", &mut bare).row()
+    );
+    Ok(())
+}
+
+async fn node_latency(server: &BenchServer, runs: usize, node: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let code = "console.log('hi')";
+    for _ in 0..5 {
+        server.code(&client, "javascript", code).await?;
+    }
+    let mut api = Vec::with_capacity(runs);
+    let mut bare = Vec::with_capacity(runs);
+    // Interleaved, so both see the same machine.
+    for _ in 0..runs {
+        let started = Instant::now();
+        let body = server.code(&client, "javascript", code).await?;
+        api.push(started.elapsed());
+        anyhow::ensure!(
+            body["response"]["stdout"] == "hi\n",
+            "unexpected reply {body}"
+        );
+        let started = Instant::now();
+        let out = std::process::Command::new(node)
+            .args(["-e", code])
+            .output()
+            .context("node")?;
+        bare.push(started.elapsed());
+        anyhow::ensure!(out.stdout == b"hi\n", "bare node failed");
+    }
+    println!("console.log('hi'), {runs} runs each, interleaved");
+    println!("{}", Summary::header());
+    let api = Summary::of("runbox JavaScript API (HTTP, sandbox)", &mut api);
+    let bare = Summary::of("bare node -e (no sandbox)", &mut bare);
+    println!("{}\n{}", api.row(), bare.row());
+    println!(
+        "median ratio runbox / bare: {:.2}x",
+        api.p50.as_secs_f64() / bare.p50.as_secs_f64()
     );
     Ok(())
 }

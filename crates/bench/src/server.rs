@@ -100,8 +100,28 @@ impl BenchServer {
         key: &str,
         code: &str,
     ) -> anyhow::Result<Value> {
+        self.code_as(client, key, "python", code).await
+    }
+
+    /// `code` in `language` (`/v1/code/execute/{language}`).
+    pub async fn code(
+        &self,
+        client: &reqwest::Client,
+        language: &str,
+        code: &str,
+    ) -> anyhow::Result<Value> {
+        self.code_as(client, &self.key, language, code).await
+    }
+
+    async fn code_as(
+        &self,
+        client: &reqwest::Client,
+        key: &str,
+        language: &str,
+        code: &str,
+    ) -> anyhow::Result<Value> {
         let response = client
-            .post(self.url("/v1/code/execute/python"))
+            .post(self.url(&format!("/v1/code/execute/{language}")))
             .header("x-api-key", key)
             .json(&json!({ "code": code }))
             .send()
