@@ -10,30 +10,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  KEY, ARTIFACTS, PHONE, startServer, apiCall, launchBrowser, openPage as open, assertNoHorizontalOverflow,
+  ARTIFACTS, PHONE, apiCall, openPage as open, assertNoHorizontalOverflow, sharedServerAndBrowser, signInTo,
 } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const openPage = (t, options) => open(browser, t, options);
-
-async function signIn(page, view, heading) {
-  await page.goto(`${server.url}/#/${view}`);
-  await page.getByLabel('API key').fill(KEY);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-}
+const shared = sharedServerAndBrowser({ before, after });
+const openPage = (t, options) => open(shared.browser, t, options);
+const signIn = (page, view, heading) => signInTo(page, shared.server, view, heading);
 
 test('a button gets a schedule in its form and its card shows the next run', async (t) => {
   const page = await openPage(t);
@@ -57,7 +39,7 @@ test('a button gets a schedule in its form and its card shows the next run', asy
   await chip.waitFor();
   assert.match(await chip.textContent(), /next /);
   assert.equal(await chip.getAttribute('title'), 'Schedule: 0 9 * * mon-fri (Europe/Paris)');
-  const { body } = await apiCall(server, 'GET', '/api/v1/buttons');
+  const { body } = await apiCall(shared.server, 'GET', '/api/v1/buttons');
   const saved = body.data.find((b) => b.name === 'Nightly report');
   assert.deepEqual(saved.schedule, { cron: '0 9 * * mon-fri', timezone: 'Europe/Paris' });
   assert.ok(Date.parse(saved.next_run) > Date.now());
@@ -84,17 +66,17 @@ test('a scenario is scheduled with cron in its form; its next run shows once act
   await dialog.waitFor({ state: 'detached' });
   const chip = page.locator('[data-field="scheduling"]').filter({ hasText: 'cron */5 * * * * (UTC)' });
   await chip.first().waitFor();
-  const { body } = await apiCall(server, 'GET', '/scenarios');
+  const { body } = await apiCall(shared.server, 'GET', '/scenarios');
   const scenario = body.scenarios.find((s) => s.name === 'Every five minutes');
   assert.deepEqual(scenario.scheduling, { type: 'cron', cron: '*/5 * * * *', timezone: 'UTC' });
-  await apiCall(server, 'POST', `/scenarios/${scenario.id}/start`);
+  await apiCall(shared.server, 'POST', `/scenarios/${scenario.id}/start`);
   await page.reload();
   await page.locator('[data-field="next-run"]').first().waitFor();
   assert.match(await page.locator('[data-field="next-run"]').first().textContent(), /^next /);
 });
 
 test('the Hooks view creates a hook, shows its URL to copy, and lists the requests it took', async (t) => {
-  const { status } = await apiCall(server, 'POST', '/api/v1/buttons', { id: 'ingest', name: 'Ingest', command: 'cat "$RUNBOX_HOOK_FILE"' });
+  const { status } = await apiCall(shared.server, 'POST', '/api/v1/buttons', { id: 'ingest', name: 'Ingest', command: 'cat "$RUNBOX_HOOK_FILE"' });
   assert.equal(status, 201);
   const page = await openPage(t);
   await signIn(page, 'hooks', 'Hooks');
@@ -110,7 +92,7 @@ test('the Hooks view creates a hook, shows its URL to copy, and lists the reques
   await item.waitFor();
   assert.equal(await item.locator('[data-field="target"]').textContent(), 'button ingest');
   const url = await item.getByLabel('URL of Shop orders').inputValue();
-  assert.match(url, new RegExp(`^${server.url.replace(/[.]/g, '\\.')}/hooks/[A-Za-z0-9_-]{32,}$`));
+  assert.match(url, new RegExp(`^${shared.server.url.replace(/[.]/g, '\\.')}/hooks/[A-Za-z0-9_-]{32,}$`));
   await item.getByRole('button', { name: 'Copy URL' }).click();
   await page.locator('.notice').filter({ hasText: /Copied|Ctrl\+C/ }).first().waitFor();
 
@@ -158,10 +140,10 @@ test('the Secrets view stores, replaces and deletes secrets by name; a value nev
   await page.screenshot({ path: path.join(ARTIFACTS, 'secrets-desktop.png') });
 
   // A button uses it by reference and its output is masked.
-  await apiCall(server, 'POST', '/api/v1/buttons', {
+  await apiCall(shared.server, 'POST', '/api/v1/buttons', {
     id: 'uses-token', name: 'Uses token', command: 'echo "token: $TOKEN"', env: { TOKEN: { secret: 'GITHUB_TOKEN' } },
   });
-  const run = await apiCall(server, 'POST', '/api/v1/execute/uses-token?wait=20');
+  const run = await apiCall(shared.server, 'POST', '/api/v1/execute/uses-token?wait=20');
   assert.equal(run.body.data.output, 'token: ***\n');
 
   await row.getByRole('button', { name: 'Replace the value of GITHUB_TOKEN' }).click();
@@ -173,7 +155,7 @@ test('the Secrets view stores, replaces and deletes secrets by name; a value nev
   await row.getByRole('button', { name: 'Delete GITHUB_TOKEN' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await row.waitFor({ state: 'detached' });
-  const { body } = await apiCall(server, 'GET', '/secrets');
+  const { body } = await apiCall(shared.server, 'GET', '/secrets');
   assert.deepEqual(body.secrets, []);
 
   await page.setViewportSize(PHONE);

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { REPO } from '../support/server.mjs';
 
+import { KEY, startServer } from '../support/server.mjs';
+
 export { BIN, KEY, startServer, apiCall } from '../support/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -78,6 +80,32 @@ export async function openPage(browser, t, { viewport = DESKTOP, colorScheme = '
     assert.deepEqual(problems, [], 'the page logged errors');
   });
   return page;
+}
+
+/** Signs in with KEY on `#/VIEW` of `target` and waits for its heading. */
+export async function signInTo(page, target, view, heading) {
+  await page.goto(`${target.url}/#/${view}`);
+  await page.getByLabel('API key').fill(KEY);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+}
+
+/**
+ * One server and one browser for a test file: `before`/`after` hooks, and
+ * what the tests use. `shared.server` and `shared.browser` are set once
+ * `before` ran.
+ */
+export function sharedServerAndBrowser({ before, after }) {
+  const shared = { server: null, browser: null };
+  before(async () => {
+    shared.server = await startServer();
+    shared.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.server?.stop();
+  });
+  return shared;
 }
 
 /** The document is no wider than the window (no horizontal scroll). */

@@ -9,30 +9,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  KEY, ARTIFACTS, PHONE, startServer, launchBrowser, openPage as open, assertNoHorizontalOverflow,
+  ARTIFACTS, PHONE, openPage as open, assertNoHorizontalOverflow, sharedServerAndBrowser, signInTo,
 } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const openPage = (t, options) => open(browser, t, options);
-
-async function signIn(page, view, heading) {
-  await page.goto(`${server.url}/#/${view}`);
-  await page.getByLabel('API key').fill(KEY);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-}
+const shared = sharedServerAndBrowser({ before, after });
+const openPage = (t, options) => open(shared.browser, t, options);
+const signIn = (page, view, heading) => signInTo(page, shared.server, view, heading);
 
 test('the Run code view runs JavaScript and Python and shows output, result and errors', async (t) => {
   const page = await openPage(t, { expectedFailures: [/\/v1\/code\/execute\//] });

@@ -166,14 +166,21 @@ fn owner(caller: &Caller, query: &HashMap<String, String>) -> Result<UserName> {
     }
 }
 
+/// The body: an object with no field but `name`, `value` and `shared`.
 async fn object(state: &AppState, body: Body) -> Result<Map<String, Value>> {
     let value = body::read_json(state, body)
         .await
         .map_err(|e| errors::body_error(&e))?;
-    match value {
-        Value::Object(object) => Ok(object),
-        _ => Err(errors::invalid_input("the body must be a JSON object")),
+    let Value::Object(object) = value else {
+        return Err(errors::invalid_input("the body must be a JSON object"));
+    };
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !["name", "value", "shared"].contains(&k.as_str()))
+    {
+        return Err(errors::invalid_input(format!("unknown field {unknown:?}")));
     }
+    Ok(object)
 }
 
 fn value_field(object: &Map<String, Value>) -> Result<&str> {
@@ -249,12 +256,6 @@ pub async fn create(
 ) -> Response {
     let result = async {
         let object = object(&state, body).await?;
-        if let Some(unknown) = object
-            .keys()
-            .find(|k| !["name", "value", "shared"].contains(&k.as_str()))
-        {
-            return Err(errors::invalid_input(format!("unknown field {unknown:?}")));
-        }
         let name = object
             .get("name")
             .and_then(Value::as_str)
@@ -265,7 +266,7 @@ pub async fn create(
             .create(&caller.user, name, value, shared)
             .await
             .map_err(refused)?;
-        Ok(reply(StatusCode::CREATED, info))
+        Ok::<_, ScenarioApiError>(reply(StatusCode::CREATED, info))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -326,12 +327,6 @@ pub async fn replace(
     let result = async {
         let owner = owner(&caller, &query)?;
         let object = object(&state, body).await?;
-        if let Some(unknown) = object
-            .keys()
-            .find(|k| !["name", "value", "shared"].contains(&k.as_str()))
-        {
-            return Err(errors::invalid_input(format!("unknown field {unknown:?}")));
-        }
         let value = value_field(&object)?;
         let shared = shared_field(&object, &caller)?;
         let vault = vault(&state)?;

@@ -12,7 +12,7 @@ use runbox_domain::{Destination, FILE_PLACEHOLDER};
 use runbox_sandbox::{RunControl, RunSpec, SandboxFile};
 use serde_json::Value;
 
-use super::python::{measured, Report, SnippetError, SnippetMode, SnippetOutcome};
+use super::python::{measured, read_report, SnippetError, SnippetMode, SnippetOutcome};
 use super::shell::open_network;
 use super::{template_env, RunContext};
 
@@ -212,11 +212,7 @@ async fn run_spec(
         .run(spec, control)
         .await
         .map_err(SnippetError::Sandbox)?;
-    let channel = run.result.as_ref();
-    let result_truncated = channel.is_some_and(|r| r.truncated);
-    let report = channel
-        .filter(|r| !r.truncated)
-        .and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
+    let (report, result_truncated) = read_report(&run);
     let (result, error) = match report {
         Some(report) => (Some(report.result), report.error),
         // A configured interpreter reports no result: `null`, as for code

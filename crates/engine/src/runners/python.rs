@@ -272,11 +272,7 @@ pub async fn run_snippet(
         .run(spec, control)
         .await
         .map_err(SnippetError::Sandbox)?;
-    let channel = run.result.as_ref();
-    let result_truncated = channel.is_some_and(|r| r.truncated);
-    let report = channel
-        .filter(|r| !r.truncated)
-        .and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
+    let (report, result_truncated) = read_report(&run);
     let (result, error) = match report {
         Some(report) => (Some(report.result), report.error),
         None => (None, None),
@@ -294,6 +290,17 @@ pub async fn run_snippet(
         resources,
         environment,
     })
+}
+
+/// What a runner reported on the result channel (`None` when it reported
+/// nothing readable), and whether the report was cut at the output limit.
+pub(crate) fn read_report(run: &RunOutcome) -> (Option<Report>, bool) {
+    let channel = run.result.as_ref();
+    let truncated = channel.is_some_and(|r| r.truncated);
+    let report = channel
+        .filter(|r| !r.truncated)
+        .and_then(|r| serde_json::from_slice::<Report>(&r.bytes).ok());
+    (report, truncated)
 }
 
 /// The resources runbox measured of a run: CPU and peak memory from the
