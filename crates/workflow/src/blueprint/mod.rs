@@ -8,12 +8,14 @@
 //! that does not parse, naming the module each time.
 
 mod kind;
+mod operators;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use kind::ModuleKind;
+pub use operators::known_operator;
 pub use validate::{hook_id, validate, BlueprintError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::{Blueprint, Module, ModuleKind};
-use crate::executor::filter::known_operator;
+use super::known_operator;
 use crate::iml::{check, ImlError};
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

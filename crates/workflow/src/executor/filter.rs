@@ -27,44 +27,6 @@ use crate::iml::functions::date::date_arg;
 use crate::iml::value::{equal, to_number, to_text, truthy};
 use crate::iml::{evaluate, ImlError, Scope};
 
-const OPERATORS: [&str; 26] = [
-    "text:equal",
-    "text:notequal",
-    "text:contain",
-    "text:notcontain",
-    "text:startswith",
-    "text:notstartswith",
-    "text:endswith",
-    "text:notendswith",
-    "text:pattern",
-    "text:notpattern",
-    "number:equal",
-    "number:notequal",
-    "number:greater",
-    "number:less",
-    "number:greaterorequal",
-    "number:lessorequal",
-    "date:equal",
-    "date:notequal",
-    "date:greater",
-    "date:less",
-    "date:greaterorequal",
-    "date:lessorequal",
-    "exist",
-    "notexist",
-    "boolean:equal",
-    "boolean:notequal",
-];
-
-/// Whether `operator` is one this engine evaluates.
-pub(crate) fn known_operator(operator: &str) -> bool {
-    let base = operator
-        .strip_suffix(":ci")
-        .filter(|b| b.starts_with("text:"))
-        .unwrap_or(operator);
-    OPERATORS.contains(&base) || matches!(base, "array:contain" | "array:notcontain")
-}
-
 /// Whether the bundle passes the filter.
 pub(crate) fn passes(filter: &Filter, scope: Scope<'_>) -> Result<bool, ImlError> {
     if filter.conditions.is_empty() {
