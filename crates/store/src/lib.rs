@@ -10,6 +10,7 @@
 //! only after it committed.
 
 mod catalog;
+mod decode;
 mod error;
 mod events;
 mod executions;

@@ -6,37 +6,29 @@
 //! nodes racing for it, the row lock lets one through and the others
 //! re-check the condition against its new tick and fail.
 
-use runbox_domain::{Timestamp, UserName};
+use runbox_domain::Timestamp;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::rows::encode_json;
 use super::{unstorable, PgStore};
+use crate::decode::{self, RawCatalogItem};
 use crate::{CatalogItem, CatalogStore, NewCatalogItem, StoreError};
 
 const COLUMNS: &str =
     "kind, id, number, owner, body::text AS body, created_at, updated_at, next_tick";
 
 fn item(row: &PgRow) -> Result<CatalogItem, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let id: String = row.try_get("id")?;
-    let owner: String = row.try_get("owner")?;
-    let body: String = row.try_get("body")?;
-    let what = |column: &str| format!("catalog {kind}/{id}: column {column}");
-    Ok(CatalogItem {
-        owner: UserName::parse(&owner)
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("owner"))))?,
-        body: serde_json::from_str(&body)
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("body"))))?,
+    decode::catalog_item(RawCatalogItem {
+        kind: row.try_get("kind")?,
+        id: row.try_get("id")?,
         number: row.try_get("number")?,
-        created_at: Timestamp::from_millis(row.try_get("created_at")?),
-        updated_at: Timestamp::from_millis(row.try_get("updated_at")?),
-        next_tick: row
-            .try_get::<Option<i64>, _>("next_tick")?
-            .map(Timestamp::from_millis),
-        kind,
-        id,
+        owner: row.try_get("owner")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        next_tick: row.try_get("next_tick")?,
     })
 }
 

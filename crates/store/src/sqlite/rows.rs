@@ -2,19 +2,13 @@
 //! validated again (names, limits, enums, JSON); a value that does not fit
 //! is reported as [`StoreError::Corrupt`] with the row and column it came from.
 
-use runbox_domain::{
-    Execution, ExecutionId, ExecutionKind, ExecutionStatus, JobSpec, NodeId, Outcome, Priority,
-    Timeout, Timestamp, UserName,
-};
-use serde::de::DeserializeOwned;
+use runbox_domain::{Execution, ExecutionId, Timestamp, UserName};
 use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use crate::decode::{self, corrupt, RawExecution};
 use crate::{ApiKeyRecord, OutputChunk, OutputStream, StoreError, WebhookDelivery};
-
-/// The longest timeout a stored execution may carry (one day).
-pub(super) const MAX_TIMEOUT_SECS: u32 = 86_400;
 
 /// The columns [`execution`] reads, for `SELECT` and `RETURNING` lists.
 pub(super) const EXECUTION_COLUMNS: &str = "seq, id, kind, user_name, status, cancel_requested, \
@@ -30,21 +24,9 @@ pub(super) const KEY_COLUMNS: &str = "prefix, hash, user_name, is_admin, created
 /// The columns [`output_chunk`] reads.
 pub(super) const OUTPUT_COLUMNS: &str = "seq, stream, data, at";
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {detail}"))
-}
-
 /// Serializes a domain value for a JSON column.
 pub(super) fn encode_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| corrupt(&format!("cannot encode {what} as JSON"), e))
-}
-
-fn decode_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, e))
-}
-
-fn timestamp(ms: Option<i64>) -> Option<Timestamp> {
-    ms.map(Timestamp::from_millis)
 }
 
 /// Lease and hold durations as milliseconds, saturating far in the future.
@@ -64,58 +46,24 @@ pub(super) fn total(n: i64) -> Result<u64, StoreError> {
 }
 
 pub(super) fn execution(row: &SqliteRow) -> Result<Execution, StoreError> {
-    let id: String = row.try_get("id")?;
-    let what = |column: &str| format!("execution {id}: column {column}");
-
-    let kind_text: String = row.try_get("kind")?;
-    let kind = ExecutionKind::parse(&kind_text)
-        .ok_or_else(|| corrupt(&what("kind"), format!("unknown kind {kind_text:?}")))?;
-    let user_text: String = row.try_get("user_name")?;
-    let user = UserName::parse(&user_text).map_err(|e| corrupt(&what("user_name"), e))?;
-    let status_text: String = row.try_get("status")?;
-    let status = ExecutionStatus::parse(&status_text)
-        .ok_or_else(|| corrupt(&what("status"), format!("unknown status {status_text:?}")))?;
-    let priority =
-        Priority::new(row.try_get("priority")?).map_err(|e| corrupt(&what("priority"), e))?;
-    let timeout = Timeout::new(row.try_get("timeout_secs")?, MAX_TIMEOUT_SECS)
-        .map_err(|e| corrupt(&what("timeout_secs"), e))?;
-    let job_text: String = row.try_get("job")?;
-    let job: JobSpec = decode_json(&what("job"), &job_text)?;
-    if job.kind() != kind {
-        return Err(corrupt(
-            &what("job"),
-            format!(
-                "a {} job in a {} execution",
-                job.kind().as_str(),
-                kind.as_str()
-            ),
-        ));
-    }
-    let outcome_text: Option<String> = row.try_get("outcome")?;
-    let outcome: Option<Outcome> = match outcome_text {
-        Some(text) => Some(decode_json(&what("outcome"), &text)?),
-        None => None,
-    };
     let cancel_requested: i64 = row.try_get("cancel_requested")?;
-    let node: Option<String> = row.try_get("node_id")?;
-
-    Ok(Execution {
+    decode::execution(RawExecution {
         seq: row.try_get("seq")?,
-        kind,
-        user,
-        status,
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        user_name: row.try_get("user_name")?,
+        status: row.try_get("status")?,
         cancel_requested: cancel_requested != 0,
-        priority,
-        timeout,
-        job,
-        outcome,
-        created_at: Timestamp::from_millis(row.try_get("created_at")?),
-        started_at: timestamp(row.try_get("started_at")?),
-        finished_at: timestamp(row.try_get("finished_at")?),
-        node: node.map(NodeId::from_raw),
+        priority: row.try_get("priority")?,
+        timeout_secs: row.try_get("timeout_secs")?,
+        job: row.try_get("job")?,
+        outcome: row.try_get("outcome")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        node_id: row.try_get("node_id")?,
         subject: row.try_get("subject")?,
         idempotency_key: row.try_get("idempotency_key")?,
-        id: ExecutionId::from_raw(id),
     })
 }
 

@@ -40,4 +40,3 @@ pub fn known_operator(operator: &str) -> bool {
         .unwrap_or(operator);
     OPERATORS.contains(&base) || matches!(base, "array:contain" | "array:notcontain")
 }
-

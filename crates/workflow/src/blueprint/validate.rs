@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{Blueprint, Module, ModuleKind};
 use super::known_operator;
+use super::{Blueprint, Module, ModuleKind};
 use crate::iml::{check, ImlError};
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
