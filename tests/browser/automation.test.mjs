@@ -58,7 +58,7 @@ test('a scenario is scheduled with cron in its form; its next run shows once act
   await signIn(page, 'scenarios', 'Scenarios');
   await page.getByRole('button', { name: 'New scenario' }).first().click();
   const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name').fill('Every five minutes');
+  await dialog.getByLabel('Name', { exact: true }).fill('Every five minutes');
   await dialog.getByLabel('Scheduling').selectOption('cron');
   await dialog.getByLabel('Cron').fill('*/5 * * * *');
   await dialog.getByLabel('Time zone').fill('UTC');

@@ -10,6 +10,9 @@ import {
   formatTime, formatFullTime, formatMillis, formatBytes, parseTime, SCENARIO_FINAL_STATUSES, resourceItems,
   CRON_HINT, scheduleInputs, nextRunText,
 } from './core.js';
+import { FlowEditor } from './builder.js';
+import { FlowGraph } from './graph.js';
+import { runStats } from './flow.js';
 
 const PAGE_SIZE = 10;
 const POLL_MS = 1000;
@@ -133,6 +136,8 @@ class ScenariosView {
     this.inspectSeq = 0;
     this.inspectTimer = null;
     this.openModules = new Set();  // indexes of the module runs shown open
+    this.blueprints = new Map();   // scenario id → its blueprint, for the run graph
+    this.graphNode = null;         // the module chosen in the run graph
     this.tick = null;
     this.visible = false;
     this.onHash = () => { if (this.visible) this.selectFromHash(); };
@@ -286,6 +291,10 @@ class ScenariosView {
     this.detailError = h('div', { class: 'run-error-box', hidden: true });
     this.detailOutputsLabel = h('h4', { class: 'block-label', text: 'Outputs' });
     this.detailOutputs = h('pre', { class: 'json-block json-small exec-outputs', tabindex: '0', 'aria-label': 'Outputs of the execution' });
+    this.flowGraph = new FlowGraph({ onSelect: (id) => this.showNode(id), label: 'The run’s flow: choose a module to see its input and output' });
+    this.nodeDetail = h('div', { class: 'flow-node-detail', 'aria-live': 'polite' });
+    this.flowBlock = h('div', { class: 'run-flow', hidden: true },
+      h('h4', { class: 'block-label', text: 'Flow' }), this.flowGraph.element, this.nodeDetail);
     this.modulesCount = h('span', { class: 'modules-count' });
     this.modulesMessage = h('p', { class: 'panel-message', hidden: true });
     this.moduleList = h('ol', { class: 'module-list', 'aria-label': 'Module runs' });
@@ -294,6 +303,7 @@ class ScenariosView {
         this.detailTitle,
         h('div', { class: 'panel-head-actions' }, this.detailBadge, this.detailStop, this.retryButton)),
       this.detailMeta, this.detailError, this.detailOutputsLabel, this.detailOutputs,
+      this.flowBlock,
       h('h4', { class: 'block-label modules-label' }, 'Module runs', this.modulesCount),
       this.modulesMessage, this.moduleList);
 
@@ -992,6 +1002,7 @@ class ScenariosView {
 
   closeInspected() {
     this.inspected = null;
+    this.graphNode = null;
     this.inspectSeq += 1;
     clearTimeout(this.inspectTimer);
     this.openModules.clear();
@@ -1035,6 +1046,7 @@ class ScenariosView {
       const [summary, details] = await Promise.all([
         api('GET', path.execution(scenarioId, eid)),
         api('GET', path.details(scenarioId, eid)),
+        this.loadBlueprint(scenarioId),
       ]);
       if (seq !== this.inspectSeq) return;
       const key = JSON.stringify([summary.execution, details.execution]);
@@ -1058,9 +1070,50 @@ class ScenariosView {
     }
   }
 
+  /** The scenario's blueprint, for the run graph (remembered until it is edited). */
+  async loadBlueprint(scenarioId) {
+    if (this.blueprints.has(scenarioId)) return;
+    try {
+      const body = await api('GET', path.blueprint(scenarioId));
+      this.blueprints.set(scenarioId, body?.response?.blueprint ?? null);
+    } catch {
+      // No graph then; the module runs below still show.
+    }
+  }
+
+  /** The run graph: each module's status and bundle count. */
+  renderFlow(details) {
+    const blueprint = this.blueprints.get(this.selectedId);
+    this.flowBlock.hidden = !blueprint?.flow?.length;
+    if (this.flowBlock.hidden) return;
+    this.runStats = runStats(details);
+    this.flowGraph.render(blueprint, { stats: this.runStats, selectedId: this.graphNode });
+    if (this.graphNode !== null) this.showNode(this.graphNode, { focus: false });
+    else replaceChildren(this.nodeDetail, h('p', { class: 'hint', text: 'Choose a module to see what it received and produced.' }));
+  }
+
+  /** What one module of the run received and produced (its last bundle). */
+  showNode(id, { focus = true } = {}) {
+    this.graphNode = id;
+    const stat = this.runStats?.get(id);
+    const blueprint = this.blueprints.get(this.selectedId);
+    if (focus) this.flowGraph.render(blueprint, { stats: this.runStats, selectedId: id });
+    const block = (label, value) => h('div', { class: 'module-block' },
+      h('h5', { class: 'block-label', text: label }),
+      h('pre', { class: 'json-block json-small', tabindex: '0', dataset: { field: `node-${label.toLowerCase()}` }, text: pretty(value ?? null) }));
+    replaceChildren(this.nodeDetail,
+      h('p', { class: 'flow-node-title', dataset: { moduleId: String(id) } },
+        h('strong', { text: `#${id}` }), ' ',
+        stat ? [badge(stat.status), ` ${stat.count} bundle${stat.count === 1 ? '' : 's'}`] : 'did not run'),
+      stat?.error ? block('Error', stat.error) : null,
+      stat ? [block('Input', stat.input), block('Output', stat.output)] : null);
+    if (focus) this.flowGraph.focus(id);
+  }
+
   renderDetail() {
     const { execution: e, details: d } = this.inspected;
     if (!e) return;
+    this.renderFlow(d);
     this.detail.hidden = false;
     this.detail.dataset.status = e.status;
     this.detailTitle.textContent = `Execution ${shortId(e.id)}`;
@@ -1192,11 +1245,11 @@ class ScenariosView {
 
   async openForm(scenario) {
     const editing = Boolean(scenario);
-    let blueprintText = pretty(EXAMPLE_BLUEPRINT);
+    let blueprintValue = EXAMPLE_BLUEPRINT;
     if (editing) {
       try {
         const body = await api('GET', path.blueprint(scenario.id));
-        blueprintText = pretty(body?.response?.blueprint ?? {});
+        blueprintValue = body?.response?.blueprint ?? { flow: [] };
       } catch (err) {
         if (!is401(err)) notify(`Could not load the blueprint of “${scenario.name}”: ${err.message}`, 'error');
         return;
@@ -1235,10 +1288,11 @@ class ScenariosView {
       id: 'sf-max', name: 'maxDuration', type: 'number', required: true, min: '1', max: String(MAX_DURATION), step: '1',
       inputmode: 'numeric', value: String(scenario?.maxDuration ?? MAX_DURATION), 'aria-describedby': 'sf-max-hint',
     });
-    const blueprint = h('textarea', {
-      id: 'sf-blueprint', name: 'blueprint', rows: '14', wrap: 'off', spellcheck: 'false', autocapitalize: 'off',
-      autocomplete: 'off', class: 'mono blueprint-box', value: blueprintText, 'aria-describedby': 'sf-blueprint-hint',
-    });
+    // References offer the fields the inspected run's modules output.
+    const lastRun = editing && this.inspected?.details && this.selectedId === scenario.id ? this.inspected.details : null;
+    const runOutputs = new Map([...runStats(lastRun).entries()].map(([id, stat]) => [id, stat.output]));
+    const editor = new FlowEditor({ blueprint: blueprintValue, jsonId: 'sf-blueprint', runOutputs });
+    const blueprint = editor.json;
     const intervalField = field('sf-interval', 'Interval (seconds)', interval, 'Runs at once when activated, then at this interval.');
     const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
     const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
@@ -1265,11 +1319,13 @@ class ScenariosView {
           field('sf-max', 'Max duration', maxDuration, `Seconds, 1 to ${MAX_DURATION}`)),
         intervalField,
         cronField,
+        h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Flow' }), editor.element),
         field('sf-blueprint', 'Blueprint (JSON)', blueprint,
-          'A flow of modules: scenario-service:StartSubscenario first, {{var.input.NAME}} for the run’s data, {{ID.field}} for a module’s output, scenario-service:ReturnData for the outputs.'),
+          'The same flow as JSON, kept in step with the graph: scenario-service:StartSubscenario first, {{var.input.NAME}} for the run’s data, {{ID.field}} for a module’s output, scenario-service:ReturnData for the outputs.'),
+        editor.jsonError,
         error),
       h('footer', { class: 'modal-actions' }, cancel, save));
-    const dialog = h('dialog', { class: 'modal modal-wide modal-scenario', 'aria-labelledby': titleId }, form);
+    const dialog = h('dialog', { class: 'modal modal-wide modal-scenario modal-builder', 'aria-labelledby': titleId }, form);
 
     const showError = (message, control) => {
       error.hidden = false;
@@ -1330,6 +1386,7 @@ class ScenariosView {
         const saved = body.scenario;
         dialog.close();
         notify(editing ? `Saved “${saved.name}”.` : `Created “${saved.name}”. It is paused until you activate it.`, 'success');
+        this.blueprints.delete(saved.id);
         this.replaceScenario(saved);
         this.select(saved.id, { reveal: !editing });
       } catch (err) {
