@@ -10,6 +10,8 @@
 //! - [`secrets`]: `/secrets`, names and owners only, values never shown;
 //! - [`admin`]: `/admin/health` and API key management;
 //! - [`auth`]: API keys (three header forms, hashed, constant-time);
+//! - `catalog`: buttons, agents, scenarios and hooks by kind and id, and
+//!   who may change them;
 //! - [`body`]: request bodies (size limit, JSON whatever the content type);
 //! - [`WebhookBodies`]: what each dialect POSTs to a run's webhook;
 //! - [`metrics`]: `/metrics` for Prometheus, and the HTTP figures behind it;
@@ -22,6 +24,7 @@ pub mod auth;
 pub mod body;
 pub mod buttons;
 mod callbacks;
+mod catalog;
 mod fallback;
 mod fields;
 pub mod keys;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use runbox_domain::{AgentRuntime, Destination, Priority, Timeout};
+use runbox_domain::{AgentRuntime, ButtonSpec, Destination, Priority, Timeout};
 use toml::Spanned;
 
 use crate::file::{AgentFile, ButtonFile, EnvFile, RuntimeName};
@@ -15,7 +15,7 @@ use crate::settings::{
 use crate::validate::Checker;
 
 /// The contract's limit on a button command.
-const MAX_COMMAND_BYTES: usize = 64 * 1024;
+const MAX_COMMAND_BYTES: usize = ButtonSpec::MAX_COMMAND_BYTES;
 
 pub(crate) fn buttons(
     check: &mut Checker<'_>,
@@ -27,7 +27,7 @@ pub(crate) fn buttons(
     for (i, file) in files.iter().enumerate() {
         let key = |field: &str| format!("buttons[{i}].{field}");
         let id = check.parse_in_file(key("id"), &file.id, |id| {
-            if is_button_id(id) {
+            if ButtonSpec::valid_id(id) {
                 Ok(id.to_owned())
             } else {
                 Err(format!(
@@ -307,14 +307,6 @@ fn env(check: &mut Checker<'_>, key: &str, table: &EnvFile) -> Option<BTreeMap<S
         env.insert(name.get_ref().clone(), value.get_ref().clone());
     }
     ok.then_some(env)
-}
-
-/// `[a-z0-9_-]{1,64}`, the id rule of the buttons API.
-pub(crate) fn is_button_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// `[A-Za-z0-9_-]{1,64}`: safe in a URL path, and a UUID fits.

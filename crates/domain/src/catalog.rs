@@ -30,6 +30,16 @@ pub struct ButtonSpec {
 impl ButtonSpec {
     /// The catalog kind buttons are stored under.
     pub const KIND: &'static str = "button";
+    /// The longest command a button may have (contract section 4).
+    pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+    /// A button's id: `[a-z0-9_-]{1,64}`.
+    pub fn valid_id(id: &str) -> bool {
+        (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    }
 
     /// The job one run of the button `button_id` is.
     pub fn job(&self, button_id: &str) -> ShellJob {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use runbox_sandbox::{Limits, RunControl, RunSpec, Sandbox};
 use tokio_util::sync::CancellationToken;
 
-pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+pub const MAX_COMMAND_BYTES: usize = runbox_domain::ButtonSpec::MAX_COMMAND_BYTES;
 
 /// Programs a button may not start with (`mkfs` covers `mkfs.ext4` & co).
 pub const RESTRICTED: &[&str] = &[

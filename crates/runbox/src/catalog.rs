@@ -64,7 +64,7 @@ async fn upsert(
 
 async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()> {
     let store = engine.store();
-    let existing = store.list_items(runbox_api::agents::KIND).await?;
+    let existing = store.list_items(runbox_domain::AgentSpec::KIND).await?;
     for (index, agent) in settings.agents.iter().enumerate() {
         if let AgentRuntime::Command { command } = &agent.runtime {
             check(engine, &format!("agents[{index}].command"), command).await;
@@ -96,7 +96,7 @@ async fn load_agents(settings: &Settings, engine: &Engine) -> anyhow::Result<()>
         };
         upsert(
             store.as_ref(),
-            runbox_api::agents::KIND,
+            runbox_domain::AgentSpec::KIND,
             &id,
             &serde_json::to_value(&spec)?,
         )
@@ -126,7 +126,7 @@ async fn load_buttons(settings: &Settings, engine: &Engine) -> anyhow::Result<()
         };
         upsert(
             store.as_ref(),
-            runbox_api::buttons::KIND,
+            runbox_domain::ButtonSpec::KIND,
             &button.id,
             &serde_json::to_value(&spec)?,
         )

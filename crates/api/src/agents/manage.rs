@@ -12,10 +12,10 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::reply::{body_error, detail, forbidden, internal, unprocessable, Detail, DetailBody};
+use super::reply::{body_error, internal, unprocessable, Detail, DetailBody};
 use crate::auth::Caller;
 use crate::fields::{self, Object};
-use crate::{body, AppState};
+use crate::{body, catalog, AppState};
 
 pub const KIND: &str = runbox_domain::AgentSpec::KIND;
 pub const MAX_TIMEOUT: u32 = 3600;
@@ -181,12 +181,7 @@ pub fn spec_of(item: &CatalogItem) -> Result<AgentSpec, Detail> {
 }
 
 pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, AgentSpec), Detail> {
-    let item = state
-        .store
-        .get_item(KIND, id)
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or_else(|| detail(StatusCode::NOT_FOUND, "Agent not found"))?;
+    let item = catalog::find(state, KIND, id).await?;
     let spec = spec_of(&item)?;
     Ok((item, spec))
 }
@@ -431,10 +426,8 @@ pub async fn update(
     body: Body,
 ) -> Response {
     let result = async {
-        let (item, mut spec) = find(&state, &id).await?;
-        if !caller.can_change(&item.owner) {
-            return Err(forbidden());
-        }
+        let item = catalog::find_to_change(&state, &caller, KIND, &id).await?;
+        let mut spec = spec_of(&item)?;
         let value = body::read_json(&state, body)
             .await
             .map_err(|e| body_error(&e))?;
@@ -468,13 +461,8 @@ pub async fn update(
             spec.network = network;
         }
         let body = serde_json::to_value(&spec).map_err(|e| internal(&e))?;
-        let updated = state
-            .store
-            .update_item(KIND, &id, &body, Timestamp::now())
-            .await
-            .map_err(|e| internal(&e))?
-            .ok_or_else(|| detail(StatusCode::NOT_FOUND, "Agent not found"))?;
-        Ok(render(&updated, &spec))
+        let updated = catalog::replace(&state, &caller, KIND, &id, &body).await?;
+        Ok::<Agent, Detail>(render(&updated, &spec))
     }
     .await;
     match result {
@@ -503,16 +491,8 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let (item, _) = find(&state, &id).await?;
-        if !caller.can_change(&item.owner) {
-            return Err(forbidden());
-        }
-        state
-            .store
-            .delete_item(KIND, &id)
-            .await
-            .map_err(|e| internal(&e))?;
-        Ok(())
+        catalog::remove(&state, &caller, KIND, &id).await?;
+        Ok::<(), Detail>(())
     }
     .await;
     match result {

@@ -81,3 +81,15 @@ pub fn body_error(err: &BodyError) -> Detail {
 pub fn unprocessable(why: impl Into<String>) -> Detail {
     detail(StatusCode::UNPROCESSABLE_ENTITY, why)
 }
+
+impl From<crate::catalog::CatalogError> for Detail {
+    fn from(error: crate::catalog::CatalogError) -> Self {
+        match error {
+            crate::catalog::CatalogError::NotFound => {
+                detail(StatusCode::NOT_FOUND, "Agent not found")
+            }
+            crate::catalog::CatalogError::Forbidden => forbidden(),
+            crate::catalog::CatalogError::Store(err) => internal(&err),
+        }
+    }
+}

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::reply::{success, ApiError, ButtonListReply, ButtonReply, Code, Done, ErrorBody, Lang};
 use crate::auth::Caller;
 use crate::body::{self, BodyError};
-use crate::{fields, AppState};
+use crate::{catalog, fields, AppState};
 
 pub const KIND: &str = runbox_domain::ButtonSpec::KIND;
 pub const MAX_TIMEOUT: u32 = 300;
@@ -214,12 +214,7 @@ pub fn spec_of(item: &CatalogItem) -> Result<ButtonSpec, ApiError> {
 }
 
 pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, ButtonSpec), ApiError> {
-    let item = state
-        .store
-        .get_item(KIND, id)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .ok_or(ApiError::new(Code::ButtonNotFound))?;
+    let item = catalog::find(state, KIND, id).await?;
     let spec = spec_of(&item)?;
     Ok((item, spec))
 }
@@ -384,10 +379,8 @@ async fn update_button(
     id: &str,
     body: Body,
 ) -> Result<Button, ApiError> {
-    let (item, mut spec) = find(state, id).await?;
-    if !caller.can_change(&item.owner) {
-        return Err(ApiError::new(Code::Forbidden));
-    }
+    let item = catalog::find_to_change(state, caller, KIND, id).await?;
+    let mut spec = spec_of(&item)?;
     let object = read_object(state, body).await?;
     if object.get("id").is_some_and(|v| v.as_str() != Some(id)) {
         return Err(ApiError::detail(
@@ -426,12 +419,7 @@ async fn update_button(
         spec.schedule = new_schedule;
     }
     let body = serde_json::to_value(&spec).map_err(|e| ApiError::internal(&e))?;
-    let updated = state
-        .store
-        .update_item(KIND, id, &body, Timestamp::now())
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .ok_or(ApiError::new(Code::ButtonNotFound))?;
+    let updated = catalog::replace(state, caller, KIND, id, &body).await?;
     if schedule_changed {
         // The next occurrence is counted from the new schedule.
         state
@@ -464,16 +452,8 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let (item, _) = find(&state, &id).await?;
-        if !caller.can_change(&item.owner) {
-            return Err(ApiError::new(Code::Forbidden));
-        }
-        state
-            .store
-            .delete_item(KIND, &id)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        Ok(())
+        catalog::remove(&state, &caller, KIND, &id).await?;
+        Ok::<(), ApiError>(())
     }
     .await;
     match result {
@@ -507,10 +487,7 @@ fn network(
 }
 
 pub fn valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    ButtonSpec::valid_id(id)
 }
 
 async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>, ApiError> {

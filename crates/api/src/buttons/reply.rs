@@ -297,6 +297,16 @@ pub struct ButtonExecutionListReply {
     data: Vec<ButtonExecution>,
 }
 
+impl From<crate::catalog::CatalogError> for ApiError {
+    fn from(error: crate::catalog::CatalogError) -> Self {
+        match error {
+            crate::catalog::CatalogError::NotFound => ApiError::new(Code::ButtonNotFound),
+            crate::catalog::CatalogError::Forbidden => ApiError::new(Code::Forbidden),
+            crate::catalog::CatalogError::Store(err) => ApiError::internal(&err),
+        }
+    }
+}
+
 pub fn unauthorized(headers: &HeaderMap) -> Response {
     ApiError::new(Code::Unauthorized).render(Lang::from_headers(headers))
 }

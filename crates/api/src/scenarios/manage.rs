@@ -18,12 +18,10 @@ use runbox_workflow::job::MAX_DURATION_SECS;
 use serde_json::{json, Map, Value};
 
 use super::render;
-use super::reply::{
-    body_error, forbidden, internal, invalid_input, not_found, ErrorBody, ScenarioApiError,
-};
+use super::reply::{body_error, internal, invalid_input, not_found, ErrorBody, ScenarioApiError};
 use super::schema;
 use crate::auth::Caller;
-use crate::{body, fields, AppState};
+use crate::{body, catalog, fields, AppState};
 
 type Result<T> = std::result::Result<T, ScenarioApiError>;
 
@@ -32,15 +30,14 @@ pub async fn find(state: &AppState, id: &str) -> Result<(CatalogItem, ScenarioDe
     if id.parse::<i64>().is_err() {
         return Err(not_found("Scenario"));
     }
-    let item = state
-        .store
-        .get_item(KIND, id)
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or_else(|| not_found("Scenario"))?;
-    let definition = serde_json::from_value(item.body.clone())
-        .map_err(|e| internal(&format!("stored scenario {id} is unreadable: {e}")))?;
+    let item = catalog::find(state, KIND, id).await?;
+    let definition = definition_of(&item)?;
     Ok((item, definition))
+}
+
+fn definition_of(item: &CatalogItem) -> Result<ScenarioDefinition> {
+    serde_json::from_value(item.body.clone())
+        .map_err(|e| internal(&format!("stored scenario {} is unreadable: {e}", item.id)))
 }
 
 async fn read_object(state: &AppState, body: Body) -> Result<Map<String, Value>> {
@@ -428,22 +425,18 @@ async fn save(
     id: &str,
     change: impl FnOnce(&mut ScenarioDefinition) -> Result<bool>,
 ) -> Result<(CatalogItem, ScenarioDefinition)> {
-    let (item, mut definition) = find(state, id).await?;
-    if !caller.can_change(&item.owner) {
-        return Err(forbidden());
+    if id.parse::<i64>().is_err() {
+        return Err(not_found("Scenario"));
     }
+    let item = catalog::find_to_change(state, caller, KIND, id).await?;
+    let mut definition = definition_of(&item)?;
     let was_active = definition.is_active;
     let scheduling_was = definition.scheduling.clone();
     let activated_now = change(&mut definition)? || (!was_active && definition.is_active);
     let rescheduled = definition.scheduling != scheduling_was;
     super::hooks::check_binding(state, &definition, Some(item.number)).await?;
     let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
-    let updated = state
-        .store
-        .update_item(KIND, id, &body, Timestamp::now())
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or_else(|| not_found("Scenario"))?;
+    let updated = catalog::replace(state, caller, KIND, id, &body).await?;
     if activated_now || rescheduled {
         // A (re)activated recurring scenario runs at once, then every
         // interval; a cron one counts its next occurrence from now.
@@ -607,15 +600,10 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let (item, _) = find(&state, &id).await?;
-        if !caller.can_change(&item.owner) {
-            return Err(forbidden());
+        if id.parse::<i64>().is_err() {
+            return Err(not_found("Scenario"));
         }
-        state
-            .store
-            .delete_item(KIND, &id)
-            .await
-            .map_err(|e| internal(&e))?;
+        let item = catalog::remove(&state, &caller, KIND, &id).await?;
         Ok(item.number)
     }
     .await;

@@ -167,6 +167,17 @@ pub fn body_error(err: &BodyError) -> ScenarioApiError {
     }
 }
 
+/// The dialect's catalog is its scenarios.
+impl From<crate::catalog::CatalogError> for ScenarioApiError {
+    fn from(error: crate::catalog::CatalogError) -> Self {
+        match error {
+            crate::catalog::CatalogError::NotFound => not_found("Scenario"),
+            crate::catalog::CatalogError::Forbidden => forbidden(),
+            crate::catalog::CatalogError::Store(err) => internal(&err),
+        }
+    }
+}
+
 pub fn unauthorized(_headers: &HeaderMap) -> Response {
     error(
         StatusCode::UNAUTHORIZED,
