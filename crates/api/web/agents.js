@@ -4,10 +4,7 @@
 // recent executions, and the forms that create, edit and delete agents.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT,
-  parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems,
-  loadRuntimes, runtimeLabel,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, formError,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -46,13 +43,6 @@ export default {
   create: (shell) => new AgentsView(shell),
 };
 
-/** Waits `ms`, or less if `signal` aborts. */
-function pause(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
-}
 
 const path = {
   agents: () => '/agents',
@@ -710,20 +700,13 @@ class AgentsView {
       }
     } catch (err) {
       if (seq !== this.historySeq || (err instanceof ApiError && err.status === 401)) return;
-      this.historyMessage.hidden = false;
-      this.historyMessage.className = 'panel-message alert alert-error';
-      this.historyMessage.textContent = `Could not load the executions: ${err.message}`;
+      panelMessage(this.historyMessage, `Could not load the executions: ${err.message}`, { error: true });
     }
   }
 
   renderHistory(items) {
-    if (items.length === 0) {
-      this.historyMessage.hidden = false;
-      this.historyMessage.className = 'panel-message';
-      this.historyMessage.textContent = this.historyFilter ? 'This agent has not run yet.' : 'No executions yet.';
-    } else {
-      this.historyMessage.hidden = true;
-    }
+    panelMessage(this.historyMessage, items.length ? null
+      : this.historyFilter ? 'This agent has not run yet.' : 'No executions yet.');
     this.historyHead.hidden = items.length === 0;
     replaceChildren(this.historyList, items.map((item) => this.historyItem(item)));
   }
@@ -865,14 +848,7 @@ class AgentsView {
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal modal-wide', 'aria-labelledby': titleId }, form);
 
-    const showError = (message, control) => {
-      error.hidden = false;
-      error.textContent = message;
-      if (control) {
-        control.setAttribute('aria-invalid', 'true');
-        control.focus();
-      }
-    };
+    const showError = formError(error);
     for (const control of [name, description, priority, timeout, code, command, env, network]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }

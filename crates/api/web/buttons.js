@@ -3,9 +3,7 @@
 // and the forms that create, edit and delete buttons.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream,
-  formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems,
-  ENV_HINT, CRON_HINT, scheduleInputs, nextRunText,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, formError,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -17,13 +15,6 @@ export default {
   create: (shell) => new ButtonsView(shell),
 };
 
-/** Waits `ms`, or less if `signal` aborts. */
-function pause(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
-}
 
 const path = {
   buttons: () => '/api/v1/buttons',
@@ -496,20 +487,13 @@ class ButtonsView {
       }
     } catch (err) {
       if (seq !== this.historySeq || (err instanceof ApiError && err.status === 401)) return;
-      this.historyMessage.hidden = false;
-      this.historyMessage.className = 'panel-message alert alert-error';
-      this.historyMessage.textContent = `Could not load the history: ${err.message}`;
+      panelMessage(this.historyMessage, `Could not load the history: ${err.message}`, { error: true });
     }
   }
 
   renderHistory(items) {
-    if (items.length === 0) {
-      this.historyMessage.hidden = false;
-      this.historyMessage.className = 'panel-message';
-      this.historyMessage.textContent = this.historyFilter ? 'This button has not run yet.' : 'No runs yet.';
-    } else {
-      this.historyMessage.hidden = true;
-    }
+    panelMessage(this.historyMessage, items.length ? null
+      : this.historyFilter ? 'This button has not run yet.' : 'No runs yet.');
     replaceChildren(this.historyList, items.map((item) => this.historyItem(item)));
   }
 
@@ -600,14 +584,7 @@ class ButtonsView {
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal', 'aria-labelledby': titleId }, form);
 
-    const showError = (message, control) => {
-      error.hidden = false;
-      error.textContent = message;
-      if (control) {
-        control.setAttribute('aria-invalid', 'true');
-        control.focus();
-      }
-    };
+    const showError = formError(error);
     for (const control of [name, iconInput, timeout, description, command, env, network, schedule.cron, schedule.zone]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }

@@ -471,6 +471,38 @@ export function formatMillis(value) {
   return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
 }
 
+// -------------------------------------------------------------- panels ----
+
+/** Waits `ms`, or less if `signal` aborts. */
+export function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
+
+/**
+ * A form's error line: `show(message, control)` says what is wrong and, when
+ * a control is given, marks it invalid and moves the focus there.
+ */
+export function formError(box) {
+  return (message, control) => {
+    box.hidden = false;
+    box.textContent = message;
+    if (control) {
+      control.setAttribute('aria-invalid', 'true');
+      control.focus();
+    }
+  };
+}
+
+/** A panel's message line: empty (`text` null), a note, or an error. */
+export function panelMessage(el, text, { error = false } = {}) {
+  el.hidden = !text;
+  el.className = error ? 'panel-message alert alert-error' : 'panel-message';
+  el.textContent = text || '';
+}
+
 // ------------------------------------------------------------ notices ----
 
 let noticeRegion = null;

@@ -28,13 +28,6 @@ export const EXAMPLE_BLUEPRINT = {
   ],
 };
 
-/** Waits `ms`, or less if `signal` aborts. */
-export function pause(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
-}
 
 export const enc = encodeURIComponent;
 export const path = {

@@ -3,7 +3,7 @@
 // Methods of the view (scenarios.js).
 
 import {
-  h, api, ApiError, icon, notify, confirmDialog, CRON_HINT, scheduleInputs,
+  h, api, ApiError, icon, notify, confirmDialog, CRON_HINT, scheduleInputs, formError,
 } from './core.js';
 import { FlowEditor } from './builder.js';
 import { runStats } from './flow.js';
@@ -98,14 +98,7 @@ export class ScenarioForms {
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal modal-wide modal-scenario modal-builder', 'aria-labelledby': titleId }, form);
 
-    const showError = (message, control) => {
-      error.hidden = false;
-      error.textContent = message;
-      if (control) {
-        control.setAttribute('aria-invalid', 'true');
-        control.focus();
-      }
-    };
+    const showError = formError(error);
     for (const control of [name, team, interval, maxDuration, blueprint, cron.cron, cron.zone]) {
       control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     }

@@ -3,10 +3,10 @@
 // Stop, and the last run's result. Methods of the view (scenarios.js).
 
 import {
-  h, api, ApiError, badge, icon, notify, replaceChildren, formatMillis, formatBytes, parseTime,
+  h, api, ApiError, badge, icon, notify, replaceChildren, formatMillis, formatBytes, parseTime, pause,
 } from './core.js';
 import {
-  POLL_MS, RESPONSIVE_WAIT_S, pause, path, isFinal, is401, pretty, shortId,
+  POLL_MS, RESPONSIVE_WAIT_S, path, isFinal, is401, pretty, shortId,
 } from './scenario-common.js';
 
 export class ScenarioRuns {

@@ -10,7 +10,7 @@ import {
   h, api, ApiError, icon, notify, replaceChildren, nextRunText,
 } from './core.js';
 import {
-  pause, path, is401, formatSeconds, schedulingText, focusKey, restoreFocus,
+  path, is401, formatSeconds, schedulingText, focusKey, restoreFocus,
 } from './scenario-common.js';
 import { ScenarioRuns } from './scenario-runs.js';
 import { ScenarioInspector } from './scenario-inspector.js';

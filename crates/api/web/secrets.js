@@ -4,7 +4,7 @@
 // this page. Set, replace, delete.
 
 import {
-  h, api, ApiError, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime,
+  h, api, ApiError, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime, formError,
 } from './core.js';
 
 export default {
@@ -121,14 +121,7 @@ class SecretsView {
         error),
       h('footer', { class: 'modal-actions' }, cancel, save));
     const dialog = h('dialog', { class: 'modal modal-small', 'aria-labelledby': titleId }, form);
-    const showError = (message, control) => {
-      error.hidden = false;
-      error.textContent = message;
-      if (control) {
-        control.setAttribute('aria-invalid', 'true');
-        control.focus();
-      }
-    };
+    const showError = formError(error);
     for (const control of [name, value]) control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
     cancel.addEventListener('click', () => dialog.close());
     // The value never outlives the form.
