@@ -240,8 +240,7 @@ pub async fn create(
                 body: &body,
                 now: Timestamp::now(),
             })
-            .await
-            .map_err(|e| internal(&e))?;
+            .await?;
         Ok::<Agent, Detail>(render(&item, &spec))
     }
     .await;

@@ -82,6 +82,12 @@ pub fn unprocessable(why: impl Into<String>) -> Detail {
     detail(StatusCode::UNPROCESSABLE_ENTITY, why)
 }
 
+impl From<runbox_store::StoreError> for Detail {
+    fn from(error: runbox_store::StoreError) -> Self {
+        internal(&error)
+    }
+}
+
 impl From<crate::catalog::CatalogError> for Detail {
     fn from(error: crate::catalog::CatalogError) -> Self {
         match error {

@@ -328,8 +328,7 @@ pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Exec
     let found = state
         .store
         .get_execution(&ExecutionId::from_raw(id))
-        .await
-        .map_err(|e| internal(&e))?;
+        .await?;
     found
         .filter(|e| e.kind == ExecutionKind::Agent && caller.can_see(e))
         .ok_or_else(|| detail(StatusCode::NOT_FOUND, "Execution not found"))
@@ -435,11 +434,7 @@ pub async fn list(
             filter.statuses = statuses;
             filter.cancel_requested = cancel_requested;
         }
-        let executions = state
-            .store
-            .list_executions(&filter)
-            .await
-            .map_err(|e| internal(&e))?;
+        let executions = state.store.list_executions(&filter).await?;
         Ok(executions.iter().map(render).collect::<Vec<_>>())
     }
     .await;
@@ -474,12 +469,7 @@ pub async fn cancel(
 ) -> Response {
     let result = async {
         let execution = visible(&state, &caller, &id).await?;
-        match state
-            .engine
-            .cancel(&execution.id)
-            .await
-            .map_err(|e| internal(&e))?
-        {
+        match state.engine.cancel(&execution.id).await? {
             CancelOutcome::Canceled(_) | CancelOutcome::Requested(_) => Ok(()),
             CancelOutcome::AlreadyFinished(_) => {
                 Err(detail(StatusCode::CONFLICT, "Execution already finished"))

@@ -422,11 +422,7 @@ async fn update_button(
     let updated = catalog::replace(state, caller, KIND, id, &body).await?;
     if schedule_changed {
         // The next occurrence is counted from the new schedule.
-        state
-            .store
-            .reset_tick(KIND, id)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        state.store.reset_tick(KIND, id).await?;
     }
     Ok(render(&updated, &spec))
 }

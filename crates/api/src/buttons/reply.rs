@@ -297,6 +297,12 @@ pub struct ButtonExecutionListReply {
     data: Vec<ButtonExecution>,
 }
 
+impl From<runbox_store::StoreError> for ApiError {
+    fn from(error: runbox_store::StoreError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
 impl From<crate::catalog::CatalogError> for ApiError {
     fn from(error: crate::catalog::CatalogError) -> Self {
         match error {

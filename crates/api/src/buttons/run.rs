@@ -224,8 +224,7 @@ async fn execute_button(
         state
             .engine
             .wait_for_end(&execution.id, Some(Duration::from_secs(wait)))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
+            .await?
             .unwrap_or(execution)
     };
     Ok(finished_reply(state, &latest, lang).await)
@@ -291,18 +290,12 @@ pub async fn cancel(
 ) -> Response {
     let result = async {
         let execution = visible(&state, &caller, &id).await?;
-        let latest = match state
-            .engine
-            .cancel(&execution.id)
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-        {
+        let latest = match state.engine.cancel(&execution.id).await? {
             CancelOutcome::Canceled(done) | CancelOutcome::AlreadyFinished(done) => done,
             CancelOutcome::Requested(running) => state
                 .engine
                 .wait_for_end(&running.id, Some(Duration::from_secs(15)))
-                .await
-                .map_err(|e| ApiError::internal(&e))?
+                .await?
                 .unwrap_or(running),
             CancelOutcome::NotFound => return Err(ApiError::new(Code::ExecutionNotFound)),
         };
@@ -369,11 +362,7 @@ pub async fn history(
             offset: number("offset", 0, u32::MAX)?,
             ..ExecutionFilter::default()
         };
-        let executions = state
-            .store
-            .list_executions(&filter)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        let executions = state.store.list_executions(&filter).await?;
         let mut items = Vec::with_capacity(executions.len());
         for execution in &executions {
             items.push(data_of(&state, execution).await);
@@ -392,8 +381,7 @@ pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Exec
     let found = state
         .store
         .get_execution(&ExecutionId::from_raw(id))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .await?;
     found
         .filter(|e| e.kind == ExecutionKind::Shell && caller.can_see(e))
         .ok_or(ApiError::new(Code::ExecutionNotFound))

@@ -301,8 +301,7 @@ pub async fn create(
                 body: &body,
                 now: Timestamp::now(),
             })
-            .await
-            .map_err(|e| internal(&e))?;
+            .await?;
         Ok(render::scenario(&item, &definition))
     }
     .await;
@@ -341,11 +340,7 @@ pub async fn list(
             ),
             None => None,
         };
-        let items = state
-            .store
-            .list_items(KIND)
-            .await
-            .map_err(|e| internal(&e))?;
+        let items = state.store.list_items(KIND).await?;
         let mut scenarios = Vec::new();
         for item in &items {
             let Ok(definition) = serde_json::from_value::<ScenarioDefinition>(item.body.clone())
@@ -440,11 +435,7 @@ async fn save(
     if activated_now || rescheduled {
         // A (re)activated recurring scenario runs at once, then every
         // interval; a cron one counts its next occurrence from now.
-        state
-            .store
-            .reset_tick(KIND, id)
-            .await
-            .map_err(|e| internal(&e))?;
+        state.store.reset_tick(KIND, id).await?;
     }
     Ok((updated, definition))
 }

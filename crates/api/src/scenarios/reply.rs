@@ -167,6 +167,12 @@ pub fn body_error(err: &BodyError) -> ScenarioApiError {
     }
 }
 
+impl From<runbox_store::StoreError> for ScenarioApiError {
+    fn from(error: runbox_store::StoreError) -> Self {
+        internal(&error)
+    }
+}
+
 /// The dialect's catalog is its scenarios.
 impl From<crate::catalog::CatalogError> for ScenarioApiError {
     fn from(error: crate::catalog::CatalogError) -> Self {

@@ -110,8 +110,7 @@ async fn start_run(state: &AppState, caller: Caller, id: &str, body: Body) -> Re
     let latest = state
         .engine
         .wait_for_end(&execution.id, Some(RESPONSIVE_WAIT))
-        .await
-        .map_err(|e| internal(&e))?
+        .await?
         .unwrap_or(execution);
     responsive_reply(&latest)
 }
@@ -203,8 +202,7 @@ async fn visible(state: &AppState, caller: &Caller, scenario: &str, id: &str) ->
     let found = state
         .store
         .get_execution(&ExecutionId::from_raw(id))
-        .await
-        .map_err(|e| internal(&e))?;
+        .await?;
     found
         .filter(|e| {
             e.kind == ExecutionKind::Scenario
@@ -320,18 +318,12 @@ pub async fn stop(
 ) -> Response {
     let result = async {
         let execution = visible(&state, &caller, &scenario, &id).await?;
-        let latest = match state
-            .engine
-            .cancel(&execution.id)
-            .await
-            .map_err(|e| internal(&e))?
-        {
+        let latest = match state.engine.cancel(&execution.id).await? {
             CancelOutcome::Canceled(done) | CancelOutcome::AlreadyFinished(done) => done,
             CancelOutcome::Requested(running) => state
                 .engine
                 .wait_for_end(&running.id, Some(Duration::from_secs(10)))
-                .await
-                .map_err(|e| internal(&e))?
+                .await?
                 .unwrap_or(running),
             CancelOutcome::NotFound => return Err(not_found("Execution")),
         };
@@ -559,8 +551,7 @@ async fn list_runs(
         let all: Vec<Execution> = state
             .store
             .list_executions(&filter)
-            .await
-            .map_err(|e| internal(&e))?
+            .await?
             .into_iter()
             .filter(|e| render::status(e, render::report(e).as_ref()) == word)
             .collect();
@@ -573,19 +564,8 @@ async fn list_runs(
             total,
         )
     } else {
-        let total = state
-            .store
-            .count_executions(&filter)
-            .await
-            .map_err(|e| internal(&e))?;
-        (
-            state
-                .store
-                .list_executions(&filter)
-                .await
-                .map_err(|e| internal(&e))?,
-            total,
-        )
+        let total = state.store.count_executions(&filter).await?;
+        (state.store.list_executions(&filter).await?, total)
     };
     Ok(Page {
         executions,

@@ -223,11 +223,7 @@ async fn take(
 /// constant time.
 async fn find_by_token(state: &AppState, token: &str) -> Result<(CatalogItem, HookSpec)> {
     let presented = token_hash(token);
-    let items = state
-        .store
-        .list_items(KIND)
-        .await
-        .map_err(|e| internal(&e))?;
+    let items = state.store.list_items(KIND).await?;
     let mut found = None;
     for item in items {
         let spec = spec_of(&item)?;
@@ -249,8 +245,7 @@ async fn button_run(
     let item = state
         .store
         .get_item(ButtonSpec::KIND, button)
-        .await
-        .map_err(|e| internal(&e))?
+        .await?
         .ok_or_else(|| not_found("Button"))?;
     let spec: ButtonSpec = serde_json::from_value(item.body)
         .map_err(|e| internal(&format!("stored button {button} is unreadable: {e}")))?;

@@ -170,8 +170,7 @@ pub(super) async fn find(
     let item = state
         .store
         .get_item(KIND, id)
-        .await
-        .map_err(|e| internal(&e))?
+        .await?
         .filter(|item| caller.can_change(&item.owner))
         .ok_or_else(|| not_found("Hook"))?;
     let spec = spec_of(&item)?;
@@ -183,11 +182,7 @@ pub(super) async fn bound_scenario(
     state: &AppState,
     id: i64,
 ) -> Result<Option<(CatalogItem, ScenarioDefinition)>> {
-    let scenarios = state
-        .store
-        .list_items(SCENARIO_KIND)
-        .await
-        .map_err(|e| internal(&e))?;
+    let scenarios = state.store.list_items(SCENARIO_KIND).await?;
     Ok(scenarios.into_iter().find_map(|item| {
         let definition: ScenarioDefinition = serde_json::from_value(item.body.clone()).ok()?;
         (definition.bound_hook() == Some(id)).then_some((item, definition))
@@ -273,12 +268,7 @@ async fn target(state: &AppState, value: Option<&Value>) -> Result<Option<HookTa
             )))
         }
     };
-    let exists = state
-        .store
-        .get_item(catalog_kind, &id)
-        .await
-        .map_err(|e| internal(&e))?
-        .is_some();
+    let exists = state.store.get_item(catalog_kind, &id).await?.is_some();
     if !exists {
         return Err(invalid_input(format!("target: no {kind} {id}")));
     }
@@ -385,8 +375,7 @@ async fn create_hook(
             body: &body,
             now: Timestamp::now(),
         })
-        .await
-        .map_err(|e| internal(&e))?;
+        .await?;
     render(state, &item, &spec).await
 }
 
@@ -416,11 +405,7 @@ pub async fn list(
                     .map_err(|_| invalid_input("teamId must be an integer"))?,
             ),
         };
-        let items = state
-            .store
-            .list_items(KIND)
-            .await
-            .map_err(|e| internal(&e))?;
+        let items = state.store.list_items(KIND).await?;
         let mut hooks = Vec::new();
         for item in items.iter().filter(|i| caller.can_change(&i.owner)) {
             let spec = spec_of(item)?;
@@ -451,11 +436,7 @@ pub(super) async fn delete_hook(state: &AppState, caller: &Caller, id: &str) -> 
         if !caller.can_change(&item.owner) {
             return Err(forbidden());
         }
-        state
-            .store
-            .delete_item(KIND, id)
-            .await
-            .map_err(|e| internal(&e))?;
+        state.store.delete_item(KIND, id).await?;
         Ok(Json(HookDeleted { hook: item.number }).into_response())
     }
     .await;
@@ -487,11 +468,7 @@ pub async fn requests(
             limit: 500,
             ..ExecutionFilter::default()
         };
-        let executions = state
-            .store
-            .list_executions(&filter)
-            .await
-            .map_err(|e| internal(&e))?;
+        let executions = state.store.list_executions(&filter).await?;
         let _ = spec;
         let requests = executions
             .iter()
