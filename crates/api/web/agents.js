@@ -4,7 +4,7 @@
 // recent executions, and the forms that create, edit and delete agents.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, formError,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, formError, historyPanel, fillHistoryFilter,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -210,26 +210,19 @@ class AgentsView {
   }
 
   buildHistoryPanel() {
-    this.historyList = h('ol', { class: 'history-list', 'aria-label': 'Recent executions' });
     // Column titles, shown where the list is wide enough to be a table.
     this.historyHead = h('div', { class: 'agent-history-head', 'aria-hidden': 'true', hidden: true },
       ['Status', 'Agent', 'Created', 'Completed', 'Duration'].map((text) => h('span', { text })));
-    this.historyMessage = h('p', { class: 'panel-message', hidden: true });
-    this.historySelect = h('select', {
-      id: 'agent-history-filter', class: 'select',
-      on: { change: () => { this.historyFilter = this.historySelect.value; this.refreshHistory(); } },
-    }, h('option', { value: '', text: 'All agents' }));
-    const refresh = h('button', {
-      type: 'button', class: 'btn btn-small btn-ghost btn-icon', 'aria-label': 'Refresh executions', title: 'Refresh executions',
-      on: { click: () => this.refreshHistory() },
-    }, icon('refresh'));
-    return h('section', { class: 'panel history-panel agent-history-panel', 'aria-labelledby': 'agent-history-title' },
-      h('header', { class: 'panel-head' },
-        h('h2', { class: 'panel-title', id: 'agent-history-title', text: 'Recent executions' }),
-        h('div', { class: 'panel-head-actions' },
-          h('label', { class: 'visually-hidden', for: 'agent-history-filter', text: 'Show executions of' }),
-          this.historySelect, refresh)),
-      this.historyMessage, this.historyHead, this.historyList);
+    const history = historyPanel({
+      id: 'agent-history', title: 'Recent executions', filterLabel: 'Show executions of', allLabel: 'All agents',
+      listLabel: 'Recent executions', extraClass: 'agent-history-panel', head: this.historyHead,
+      onFilter: (value) => { this.historyFilter = value; this.refreshHistory(); },
+      onRefresh: () => this.refreshHistory(),
+    });
+    this.historyList = history.list;
+    this.historyMessage = history.message;
+    this.historySelect = history.select;
+    return history.panel;
   }
 
   show() {
@@ -301,14 +294,7 @@ class AgentsView {
       if (fresh) run.agent = fresh;
     }
 
-    const selected = this.historyFilter;
-    replaceChildren(this.historySelect,
-      h('option', { value: '', text: 'All agents' }),
-      sorted.map((a) => h('option', { value: a.agent_id, text: a.name })));
-    if (selected && !sorted.some((a) => a.agent_id === selected)) {
-      this.historySelect.append(h('option', { value: selected, text: 'deleted agent' }));
-    }
-    this.historySelect.value = selected;
+    fillHistoryFilter(this.historySelect, 'All agents', sorted.map((a) => [a.agent_id, a.name]), () => 'deleted agent');
   }
 
   card(agent) {

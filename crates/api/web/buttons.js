@@ -3,7 +3,7 @@
 // and the forms that create, edit and delete buttons.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, formError,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, formError, historyPanel, fillHistoryFilter,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -98,23 +98,15 @@ class ButtonsView {
       this.runMeta, this.runError, this.output, this.runEmpty);
 
     // History.
-    this.historyList = h('ol', { class: 'history-list', 'aria-label': 'Recent runs' });
-    this.historyMessage = h('p', { class: 'panel-message', hidden: true });
-    this.historySelect = h('select', {
-      id: 'history-filter', class: 'select',
-      on: { change: () => { this.historyFilter = this.historySelect.value; this.refreshHistory(); } },
-    }, h('option', { value: '', text: 'All buttons' }));
-    const refresh = h('button', {
-      type: 'button', class: 'btn btn-small btn-ghost btn-icon', 'aria-label': 'Refresh history', title: 'Refresh history',
-      on: { click: () => this.refreshHistory() },
-    }, icon('refresh'));
-    this.historyPanel = h('section', { class: 'panel history-panel', 'aria-labelledby': 'history-title' },
-      h('header', { class: 'panel-head' },
-        h('h2', { class: 'panel-title', id: 'history-title', text: 'Recent runs' }),
-        h('div', { class: 'panel-head-actions' },
-          h('label', { class: 'visually-hidden', for: 'history-filter', text: 'Show runs of' }),
-          this.historySelect, refresh)),
-      this.historyMessage, this.historyList);
+    const history = historyPanel({
+      id: 'history', title: 'Recent runs', filterLabel: 'Show runs of', allLabel: 'All buttons', listLabel: 'Recent runs',
+      onFilter: (value) => { this.historyFilter = value; this.refreshHistory(); },
+      onRefresh: () => this.refreshHistory(),
+    });
+    this.historyPanel = history.panel;
+    this.historyList = history.list;
+    this.historyMessage = history.message;
+    this.historySelect = history.select;
 
     return h('section', { class: 'buttons-view' },
       h('div', { class: 'view-head' },
@@ -179,14 +171,7 @@ class ButtonsView {
       this.gridMessage.hidden = true;
     }
     // The history filter lists the buttons by name.
-    const selected = this.historyFilter;
-    replaceChildren(this.historySelect,
-      h('option', { value: '', text: 'All buttons' }),
-      sorted.map((b) => h('option', { value: b.id, text: b.name })));
-    if (selected && !sorted.some((b) => b.id === selected)) {
-      this.historySelect.append(h('option', { value: selected, text: selected }));
-    }
-    this.historySelect.value = selected;
+    fillHistoryFilter(this.historySelect, 'All buttons', sorted.map((b) => [b.id, b.name]), (id) => id);
   }
 
   card(button) {

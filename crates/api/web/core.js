@@ -503,6 +503,49 @@ export function panelMessage(el, text, { error = false } = {}) {
   el.textContent = text || '';
 }
 
+/** The small round button that reloads a panel, named for screen readers. */
+export function refreshButton(label, onClick) {
+  return h('button', {
+    type: 'button', class: 'btn btn-small btn-ghost btn-icon', 'aria-label': label, title: label,
+    on: { click: onClick },
+  }, icon('refresh'));
+}
+
+/**
+ * A "recent runs" panel: a title, a filter by subject, a refresh button, a
+ * message line and the list. Returns the panel and the parts a view fills.
+ */
+export function historyPanel({ id, title, filterLabel, allLabel, listLabel, extraClass = '', head = null, onFilter, onRefresh }) {
+  const list = h('ol', { class: 'history-list', 'aria-label': listLabel });
+  const message = h('p', { class: 'panel-message', hidden: true });
+  const select = h('select', {
+    id: `${id}-filter`, class: 'select', on: { change: () => onFilter(select.value) },
+  }, h('option', { value: '', text: allLabel }));
+  const panel = h('section', { class: `panel history-panel ${extraClass}`.trim(), 'aria-labelledby': `${id}-title` },
+    h('header', { class: 'panel-head' },
+      h('h2', { class: 'panel-title', id: `${id}-title`, text: title }),
+      h('div', { class: 'panel-head-actions' },
+        h('label', { class: 'visually-hidden', for: `${id}-filter`, text: filterLabel }),
+        select, refreshButton(`Refresh ${title.toLowerCase()}`, onRefresh))),
+    message, head, list);
+  return { panel, list, message, select };
+}
+
+/**
+ * Refills a history filter with `options` ([value, text] pairs), keeping the
+ * current choice even when its subject is gone (shown as `goneText(value)`).
+ */
+export function fillHistoryFilter(select, allLabel, options, goneText) {
+  const selected = select.value;
+  replaceChildren(select,
+    h('option', { value: '', text: allLabel }),
+    options.map(([value, text]) => h('option', { value, text })));
+  if (selected && !options.some(([value]) => value === selected)) {
+    select.append(h('option', { value: selected, text: goneText(selected) }));
+  }
+  select.value = selected;
+}
+
 // ------------------------------------------------------------ notices ----
 
 let noticeRegion = null;

@@ -4,7 +4,7 @@
 // caller's request. Create one, copy its URL, see its recent requests.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime, refreshButton,
 } from './core.js';
 
 export default {
@@ -49,10 +49,7 @@ class HooksView {
     this.requestsTitle = h('h2', { class: 'panel-title', id: 'hook-requests-title', text: 'Recent requests' });
     this.requests = h('ol', { class: 'history-list', 'aria-label': 'Recent requests' });
     this.requestsMessage = h('p', { class: 'panel-message', text: 'Choose a hook to see the requests it took.' });
-    const refresh = h('button', {
-      type: 'button', class: 'btn btn-small btn-ghost btn-icon', 'aria-label': 'Refresh requests', title: 'Refresh requests',
-      on: { click: () => this.refreshRequests() },
-    }, icon('refresh'));
+    const refresh = refreshButton('Refresh requests', () => this.refreshRequests());
     const newHook = h('button', {
       type: 'button', class: 'btn btn-primary', on: { click: () => this.openForm() },
     }, icon('plus'), 'New hook');

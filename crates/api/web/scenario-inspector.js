@@ -5,7 +5,7 @@
 // (scenarios.js).
 
 import {
-  h, api, ApiError, badge, icon, notify, replaceChildren, formatTime, formatFullTime, formatMillis, formatBytes, resourceItems,
+  h, api, ApiError, badge, icon, notify, replaceChildren, formatTime, formatFullTime, formatMillis, formatBytes, resourceItems, refreshButton, panelMessage,
 } from './core.js';
 import { FlowGraph } from './graph.js';
 import { runStats } from './flow.js';
@@ -19,10 +19,7 @@ export class ScenarioInspector {
       id: 'sx-status', class: 'select',
       on: { change: () => { this.exec.filter = this.filterSelect.value; this.exec.offset = 0; this.refreshExecutions(); } },
     }, h('option', { value: '', text: 'All statuses' }), STATUSES.map((s) => h('option', { value: s, text: s })));
-    const refresh = h('button', {
-      type: 'button', class: 'btn btn-small btn-ghost btn-icon', 'aria-label': 'Refresh executions', title: 'Refresh executions',
-      on: { click: () => { this.refreshExecutions(); if (this.inspected) this.inspect(this.inspected.id); } },
-    }, icon('refresh'));
+    const refresh = refreshButton('Refresh executions', () => { this.refreshExecutions(); if (this.inspected) this.inspect(this.inspected.id); });
     this.execMessage = h('p', { class: 'panel-message', hidden: true });
     this.execHead = h('div', { class: 'exec-table-head', 'aria-hidden': 'true', hidden: true },
       ['Status', 'Started', 'Duration', 'Operations', 'Execution'].map((text) => h('span', { text })));
@@ -114,22 +111,15 @@ export class ScenarioInspector {
       }
     } catch (err) {
       if (seq !== this.exec.seq || is401(err)) return;
-      this.execMessage.hidden = false;
-      this.execMessage.className = 'panel-message alert alert-error';
-      this.execMessage.textContent = `Could not load the executions: ${err.message}`;
+      panelMessage(this.execMessage, `Could not load the executions: ${err.message}`, { error: true });
     }
   }
 
   renderExecutions() {
     const { items, total, offset, filter } = this.exec;
     const focus = focusKey(this.execList, 'data-execution-id');
-    if (items.length === 0) {
-      this.execMessage.hidden = false;
-      this.execMessage.className = 'panel-message';
-      this.execMessage.textContent = filter ? `No executions with status ${filter}.` : 'This scenario has not run yet.';
-    } else {
-      this.execMessage.hidden = true;
-    }
+    panelMessage(this.execMessage, items.length ? null
+      : filter ? `No executions with status ${filter}.` : 'This scenario has not run yet.');
     this.execHead.hidden = items.length === 0;
     replaceChildren(this.execList, items.map((item) => this.execRow(item)));
     restoreFocus(this.execList, 'data-execution-id', focus);

@@ -7,7 +7,7 @@
 
 
 import {
-  h, api, ApiError, icon, notify, replaceChildren, nextRunText,
+  h, api, ApiError, icon, notify, replaceChildren, nextRunText, refreshButton,
 } from './core.js';
 import {
   path, is401, formatSeconds, schedulingText, focusKey, restoreFocus,
@@ -57,10 +57,7 @@ class ScenariosView {
     this.list = h('ul', { class: 'scenario-list', 'aria-label': 'Scenarios' });
     this.listMessage = h('div', { class: 'grid-message' });
     this.listCount = h('span', { class: 'panel-count' });
-    const refresh = h('button', {
-      type: 'button', class: 'btn btn-small btn-ghost btn-icon', 'aria-label': 'Refresh scenarios', title: 'Refresh scenarios',
-      on: { click: () => this.refreshScenarios() },
-    }, icon('refresh'));
+    const refresh = refreshButton('Refresh scenarios', () => this.refreshScenarios());
     const listPanel = h('section', { class: 'panel scenario-list-panel', 'aria-labelledby': 'scenario-list-title' },
       h('header', { class: 'panel-head' },
         h('h2', { class: 'panel-title', id: 'scenario-list-title' }, 'All scenarios', this.listCount),
