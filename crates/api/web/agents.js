@@ -4,7 +4,7 @@
 // recent executions, and the forms that create, edit and delete agents.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, formError, historyPanel, fillHistoryFilter,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, formError, historyPanel, fillHistoryFilter, metaItem,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -617,10 +617,8 @@ class AgentsView {
       ['Started', data.started_at ? formatTime(data.started_at) : '—', 'started'],
       ['Duration', this.durationText(run), 'duration'],
       ...resourceItems(used),
-    ].map(([label, value, field]) => h('div', { class: 'meta-item' },
-      h('dt', { text: label }),
-      h('dd', { dataset: { field }, text: value })))
-      .concat(h('div', { class: 'meta-item meta-id' }, h('dt', { text: 'Execution' }), h('dd', { dataset: { field: 'execution-id' }, text: run.id }))));
+    ].map(([label, value, field]) => metaItem(label, value, { field }))
+      .concat(metaItem('Execution', run.id, { field: 'execution-id', extra: 'meta-id' })));
 
     if (this.logRun !== run) {
       this.log.textContent = run.lines.map((l) => `${l}\n`).join('');
@@ -705,8 +703,6 @@ class AgentsView {
       h('h4', { class: ['block-label', extra === 'error-log' ? 'block-label-error' : ''], text: label }),
       h('pre', { class: ['json-block', 'json-small', extra], tabindex: '0', 'aria-label': `${label} of ${name}`, text }),
     ];
-    const metaItem = (label, value, title) => h('div', { class: 'meta-item' },
-      h('dt', { text: label }), h('dd', { title: title || null, text: value }));
     const details = h('details', {
       class: 'history-details',
       open: this.historyOpen.has(item.execution_id),
@@ -737,11 +733,11 @@ class AgentsView {
         duration || (isFinal(statusOf(item.status)) ? '—' : 'in progress'))),
     h('div', { class: 'history-body' },
       h('dl', { class: 'meta' },
-        metaItem('Created', formatTime(item.created_at), formatFullTime(item.created_at)),
-        metaItem('Started', item.started_at ? formatTime(item.started_at) : '—', formatFullTime(item.started_at)),
-        metaItem('Completed', item.completed_at ? formatTime(item.completed_at) : '—', formatFullTime(item.completed_at)),
+        metaItem('Created', formatTime(item.created_at), { title: formatFullTime(item.created_at) }),
+        metaItem('Started', item.started_at ? formatTime(item.started_at) : '—', { title: formatFullTime(item.started_at) }),
+        metaItem('Completed', item.completed_at ? formatTime(item.completed_at) : '—', { title: formatFullTime(item.completed_at) }),
         metaItem('Priority', String(item.priority)),
-        h('div', { class: 'meta-item meta-id' }, h('dt', { text: 'Execution' }), h('dd', { text: item.execution_id }))),
+        metaItem('Execution', item.execution_id, { extra: 'meta-id' })),
       block('Input', pretty(item.payload ?? {})),
       item.final_result !== null && item.final_result !== undefined ? block('Result', pretty(item.final_result)) : null,
       item.error_log ? block('Error log', item.error_log, 'error-log') : null));

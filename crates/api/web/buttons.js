@@ -3,7 +3,7 @@
 // and the forms that create, edit and delete buttons.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, formError, historyPanel, fillHistoryFilter,
+  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, formError, historyPanel, fillHistoryFilter, metaItem,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -408,9 +408,7 @@ class ButtonsView {
     items.push(...resourceItems(data.resources));
     this.runMeta.hidden = false;
     replaceChildren(this.runMeta, items.map(([label, value, field]) =>
-      h('div', { class: ['meta-item', field === 'truncated' ? 'meta-warn' : ''] },
-        h('dt', { text: label }),
-        h('dd', { dataset: { field }, text: value }))));
+      metaItem(label, value, { field, extra: field === 'truncated' ? 'meta-warn' : '' })));
 
     this.runError.hidden = !data.error;
     this.runError.textContent = data.error || '';
@@ -504,10 +502,10 @@ class ButtonsView {
         duration ? h('span', { class: 'history-duration', text: duration }) : null)),
     h('div', { class: 'history-body' },
       h('dl', { class: 'meta' },
-        h('div', { class: 'meta-item' }, h('dt', { text: 'Exit code' }), h('dd', { text: item.exit_code ?? '—' })),
-        h('div', { class: 'meta-item' }, h('dt', { text: 'Finished' }), h('dd', { text: item.completed_at ? formatTime(item.completed_at) : '—' })),
-        item.truncated ? h('div', { class: 'meta-item meta-warn' }, h('dt', { text: 'Output' }), h('dd', { text: 'truncated' })) : null,
-        h('div', { class: 'meta-item meta-id' }, h('dt', { text: 'Execution' }), h('dd', { text: item.execution_id }))),
+        metaItem('Exit code', item.exit_code ?? '—'),
+        metaItem('Finished', item.completed_at ? formatTime(item.completed_at) : '—', { title: formatFullTime(item.completed_at) }),
+        item.truncated ? metaItem('Output', 'truncated', { extra: 'meta-warn' }) : null,
+        metaItem('Execution', item.execution_id, { extra: 'meta-id' })),
       item.error ? h('p', { class: 'alert alert-error', text: item.error }) : null,
       h('pre', { class: ['output', 'output-small', item.output ? '' : 'output-empty'], tabindex: '0', 'aria-label': `Output of ${name}`, dataset: { placeholder: '(no output)' }, text: item.output || '' })));
     return h('li', { class: 'history-item', dataset: { executionId: item.execution_id, status: item.status } }, details);

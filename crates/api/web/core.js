@@ -496,6 +496,16 @@ export function formError(box) {
   };
 }
 
+/**
+ * One fact of a run in a `<dl class="meta">`: `field` names it for tests and
+ * scripts, `title` holds the full value, `extra` a modifier class.
+ */
+export function metaItem(label, value, { field = null, title = null, extra = '' } = {}) {
+  return h('div', { class: ['meta-item', extra] },
+    h('dt', { text: label }),
+    h('dd', { dataset: field ? { field } : null, title: title || null, text: value }));
+}
+
 /** A panel's message line: empty (`text` null), a note, or an error. */
 export function panelMessage(el, text, { error = false } = {}) {
   el.hidden = !text;

@@ -5,7 +5,7 @@
 // (scenarios.js).
 
 import {
-  h, api, ApiError, badge, icon, notify, replaceChildren, formatTime, formatFullTime, formatMillis, formatBytes, resourceItems, refreshButton, panelMessage,
+  h, api, ApiError, badge, icon, notify, replaceChildren, formatTime, formatFullTime, formatMillis, formatBytes, resourceItems, refreshButton, panelMessage, metaItem,
 } from './core.js';
 import { FlowGraph } from './graph.js';
 import { runStats } from './flow.js';
@@ -278,15 +278,13 @@ export class ScenarioInspector {
     this.retryButton.disabled = false;
     this.retryButton.setAttribute('aria-label', `Retry execution ${shortId(e.id)}`);
 
-    const meta = (label, value, field, { title = null, extra = '' } = {}) => h('div', { class: ['meta-item', extra] },
-      h('dt', { text: label }), h('dd', { dataset: { field }, title, text: value }));
     const items = [
-      meta('Started', e.started ? formatTime(e.started) : '—', 'started', { title: formatFullTime(e.started) || null }),
-      meta('Finished', e.finished ? formatTime(e.finished) : '—', 'finished', { title: formatFullTime(e.finished) || null }),
-      meta('Duration', formatMillis(e.duration) || (isFinal(e.status) ? '—' : 'in progress'), 'duration'),
-      meta('Operations', String(e.operations ?? 0), 'operations'),
-      meta('Data transfer', formatBytes(e.dataTransfer ?? 0), 'data-transfer'),
-      meta('Execution', e.id, 'execution-id', { extra: 'meta-id' }),
+      metaItem('Started', e.started ? formatTime(e.started) : '—', { field: 'started', title: formatFullTime(e.started) }),
+      metaItem('Finished', e.finished ? formatTime(e.finished) : '—', { field: 'finished', title: formatFullTime(e.finished) }),
+      metaItem('Duration', formatMillis(e.duration) || (isFinal(e.status) ? '—' : 'in progress'), { field: 'duration' }),
+      metaItem('Operations', String(e.operations ?? 0), { field: 'operations' }),
+      metaItem('Data transfer', formatBytes(e.dataTransfer ?? 0), { field: 'data-transfer' }),
+      metaItem('Execution', e.id, { field: 'execution-id', extra: 'meta-id' }),
     ];
     if (e.retryOf) {
       items.push(h('div', { class: 'meta-item meta-id' },
@@ -357,8 +355,7 @@ export class ScenarioInspector {
     h('div', { class: 'module-body' },
       m.error ? block('Error', String(m.error), 'error-log') : null,
       m.resources ? h('dl', { class: 'meta module-resources', dataset: { field: 'resources' } },
-        resourceItems(m.resources).map(([label, value, field]) => h('div', { class: 'meta-item' },
-          h('dt', { text: label }), h('dd', { dataset: { field }, text: value })))) : null,
+        resourceItems(m.resources).map(([label, value, field]) => metaItem(label, value, { field }))) : null,
       block('Input', pretty(m.input ?? null)),
       block('Output', pretty(m.output ?? null))));
     return h('li', {

@@ -3,7 +3,7 @@
 // Stop, and the last run's result. Methods of the view (scenarios.js).
 
 import {
-  h, api, ApiError, badge, icon, notify, replaceChildren, formatMillis, formatBytes, parseTime, pause,
+  h, api, ApiError, badge, icon, notify, replaceChildren, formatMillis, formatBytes, parseTime, pause, metaItem,
 } from './core.js';
 import {
   POLL_MS, RESPONSIVE_WAIT_S, path, isFinal, is401, pretty, shortId,
@@ -329,9 +329,7 @@ export class ScenarioRuns {
       items.push(['Data transfer', formatBytes(stats.dataTransfer ?? 0), 'data-transfer']);
     }
     this.resultMeta.hidden = items.length === 0;
-    replaceChildren(this.resultMeta, items.map(([label, value, field, extra]) => h('div', { class: ['meta-item', extra] },
-      h('dt', { text: label }),
-      h('dd', { dataset: { field }, text: value }))));
+    replaceChildren(this.resultMeta, items.map(([label, value, field, extra]) => metaItem(label, value, { field, extra })));
 
     this.renderError(this.resultError, run.error, run.status === null);
 
