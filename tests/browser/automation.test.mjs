@@ -85,6 +85,7 @@ test('the Hooks view creates a hook, shows its URL to copy, and lists the reques
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Name').fill('Shop orders');
   await dialog.getByLabel('Starts').selectOption('button:ingest');
+  await dialog.screenshot({ path: path.join(ARTIFACTS, 'hooks-form.png') });
   await dialog.getByRole('button', { name: 'Create hook' }).click();
   await dialog.waitFor({ state: 'detached' });
 
@@ -129,6 +130,7 @@ test('the Secrets view stores, replaces and deletes secrets by name; a value nev
   await dialog.getByLabel('Value').fill('abc');
   await dialog.getByRole('button', { name: 'Store secret' }).click();
   await dialog.getByRole('alert').filter({ hasText: 'at least 4 bytes' }).waitFor();
+  await dialog.screenshot({ path: path.join(ARTIFACTS, 'secrets-form-error.png') });
   await dialog.getByLabel('Value').fill(VALUE);
   await dialog.getByRole('button', { name: 'Store secret' }).click();
   await dialog.waitFor({ state: 'detached' });

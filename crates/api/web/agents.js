@@ -4,7 +4,7 @@
 // recent executions, and the forms that create, edit and delete agents.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, formError, historyPanel, fillHistoryFilter, metaItem,
+  h, api, ApiError, is401, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, ENV_HINT, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, AGENT_FINAL_STATUSES, resourceItems, loadRuntimes, runtimeLabel, pause, panelMessage, historyPanel, fillHistoryFilter, metaItem, formField, openFormDialog, cardTools,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -250,7 +250,7 @@ class AgentsView {
       this.loaded = true;
       this.renderAgents();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return;
+      if (is401(err)) return;
       this.setGridMessage('error', `Could not load the agents: ${err.message}`, true);
     }
   }
@@ -330,15 +330,7 @@ class AgentsView {
           on: { click: () => this.select(agent, { focus: true }) },
         }, icon('play'), 'Run'),
         h('span', { class: 'card-last' }, last ? this.lastRunControl(last) : null),
-        h('span', { class: 'card-tools' },
-          h('button', {
-            type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': `Edit ${agent.name}`, title: 'Edit',
-            on: { click: () => this.openForm(agent) },
-          }, icon('edit')),
-          h('button', {
-            type: 'button', class: 'btn btn-ghost btn-icon btn-danger-ghost', 'aria-label': `Delete ${agent.name}`, title: 'Delete',
-            on: { click: () => this.remove(agent) },
-          }, icon('trash'))))));
+        cardTools(agent.name, { edit: () => this.openForm(agent), remove: () => this.remove(agent) }))));
   }
 
   lastRunControl(run) {
@@ -471,7 +463,7 @@ class AgentsView {
     try {
       reply = await api('POST', path.run(), { body });
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 401)) this.showInputError(`Could not run “${agent.name}”: ${err.message}`);
+      if (!is401(err)) this.showInputError(`Could not run “${agent.name}”: ${err.message}`);
       if (err instanceof ApiError && err.status === 404) this.refreshAgents();
       return;
     } finally {
@@ -530,7 +522,7 @@ class AgentsView {
         });
       } catch (err) {
         if (signal.aborted) return;
-        if (err instanceof ApiError && err.status === 401) return;
+        if (is401(err)) return;
       }
       if (run.finished || signal.aborted) return;
       try {
@@ -683,7 +675,7 @@ class AgentsView {
         this.historyTimer = setTimeout(() => this.refreshHistory(), 2500);
       }
     } catch (err) {
-      if (seq !== this.historySeq || (err instanceof ApiError && err.status === 401)) return;
+      if (seq !== this.historySeq || is401(err)) return;
       panelMessage(this.historyMessage, `Could not load the executions: ${err.message}`, { error: true });
     }
   }
@@ -749,11 +741,6 @@ class AgentsView {
   async openForm(agent) {
     const runtimes = await loadRuntimes();
     const editing = Boolean(agent);
-    const titleId = 'agent-form-title';
-    const field = (id, label, control, hint) => h('div', { class: 'field' },
-      h('label', { for: id, text: label }),
-      control,
-      hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
 
     const name = h('input', { id: 'af-name', name: 'name', type: 'text', required: true, maxlength: '200', autocomplete: 'off', value: agent?.name ?? '' });
     const description = h('textarea', { id: 'af-description', name: 'description', rows: '2', maxlength: '2000', value: agent?.description ?? '' });
@@ -788,13 +775,8 @@ class AgentsView {
     const codeHint = () => (runtime.value === 'python' || runtime.value === 'javascript'
       ? 'Defines run(input) and returns a JSON object. Printed lines show in the live log.'
       : 'Reads the input JSON on stdin and prints a JSON object on stdout.');
-    const codeField = field('af-code', 'Code', code, codeHint());
-    const commandField = field('af-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox: reads the input JSON on stdin, prints a JSON object.');
-    const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
-    const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
-    const saveLabel = editing ? 'Save changes' : 'Create agent';
-    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: saveLabel });
-    const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon modal-close', 'aria-label': 'Close' }, icon('close'));
+    const codeField = formField('af-code', 'Code', code, codeHint());
+    const commandField = formField('af-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox: reads the input JSON on stdin, prints a JSON object.');
 
     let shownExample = agent ? null : EXAMPLE_CODE;
     const syncRuntime = () => {
@@ -811,85 +793,67 @@ class AgentsView {
     runtime.addEventListener('change', syncRuntime);
     syncRuntime();
 
-    const form = h('form', { class: 'agent-form', novalidate: true },
-      h('header', { class: 'modal-head' },
-        h('h2', { class: 'modal-title', id: titleId, text: editing ? `Edit “${agent.name}”` : 'New agent' }),
-        close),
-      h('div', { class: 'modal-body' },
-        field('af-name', 'Name', name),
-        field('af-description', 'Description', description),
+    openFormDialog({
+      title: editing ? `Edit “${agent.name}”` : 'New agent',
+      formClass: 'agent-form',
+      dialogClass: 'modal modal-wide',
+      saveLabel: editing ? 'Save changes' : 'Create agent',
+      body: [
+        formField('af-name', 'Name', name),
+        formField('af-description', 'Description', description),
         h('div', { class: 'field-row field-row-3' },
-          field('af-runtime', 'Runtime', runtime),
-          field('af-priority', 'Priority', priority, '0 to 100'),
-          field('af-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
+          formField('af-runtime', 'Runtime', runtime),
+          formField('af-priority', 'Priority', priority, '0 to 100'),
+          formField('af-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
         codeField,
         commandField,
-        field('af-env', 'Environment', env, ENV_HINT),
-        field('af-network', 'Network', network, NETWORK_HINT),
-        error),
-      h('footer', { class: 'modal-actions' }, cancel, save));
-    const dialog = h('dialog', { class: 'modal modal-wide', 'aria-labelledby': titleId }, form);
-
-    const showError = formError(error);
-    for (const control of [name, description, priority, timeout, code, command, env, network]) {
-      control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
-    }
-    cancel.addEventListener('click', () => dialog.close());
-    close.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => dialog.remove());
-
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      if (!name.value.trim()) return showError('Name is required.', name);
-      const python = runsCode(runtime.value);
-      if (python && !code.value.trim()) return showError(`Code is required for a ${runtimeLabel(runtime.value)} agent.`, code);
-      if (!python && !command.value.trim()) return showError('Command is required for a command agent.', command);
-      const prio = Number(priority.value);
-      if (priority.value.trim() === '' || !Number.isInteger(prio) || prio < 0 || prio > 100) {
-        return showError('Priority must be a whole number from 0 to 100.', priority);
-      }
-      const seconds = Number(timeout.value);
-      if (timeout.value.trim() === '' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT) {
-        return showError(`Timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT}.`, timeout);
-      }
-      let envObject;
-      try { envObject = parseEnv(env.value); } catch (err) { return showError(err.message, env); }
-      const payload = {
-        name: name.value.trim(),
-        description: description.value.trim() || null,
-        runtime: runtime.value,
-        priority: prio,
-        timeout: seconds,
-        env: envObject,
-        network: parseNetwork(network.value),
-      };
-      if (python) payload.code = code.value;
-      else payload.command = command.value;
-      save.disabled = true;
-      save.textContent = 'Saving…';
-      try {
-        const saved = editing
-          ? await api('PATCH', path.agent(agent.agent_id), { body: payload })
-          : await api('POST', path.agents(), { body: payload });
-        dialog.close();
-        notify(editing ? `Saved “${saved.name}”.` : `Created “${saved.name}”.`, 'success');
+        formField('af-env', 'Environment', env, ENV_HINT),
+        formField('af-network', 'Network', network, NETWORK_HINT),
+      ],
+      controls: [name, description, priority, timeout, code, command, env, network],
+      focus: name,
+      submit: (showError) => {
+        if (!name.value.trim()) return showError('Name is required.', name);
+        const usesCode = runsCode(runtime.value);
+        if (usesCode && !code.value.trim()) return showError(`Code is required for a ${runtimeLabel(runtime.value)} agent.`, code);
+        if (!usesCode && !command.value.trim()) return showError('Command is required for a command agent.', command);
+        const prio = Number(priority.value);
+        if (priority.value.trim() === '' || !Number.isInteger(prio) || prio < 0 || prio > 100) {
+          return showError('Priority must be a whole number from 0 to 100.', priority);
+        }
+        const seconds = Number(timeout.value);
+        if (timeout.value.trim() === '' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT) {
+          return showError(`Timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT}.`, timeout);
+        }
+        let envObject;
+        try { envObject = parseEnv(env.value); } catch (err) { return showError(err.message, env); }
+        const payload = {
+          name: name.value.trim(),
+          description: description.value.trim() || null,
+          runtime: runtime.value,
+          priority: prio,
+          timeout: seconds,
+          env: envObject,
+          network: parseNetwork(network.value),
+        };
+        if (usesCode) payload.code = code.value;
+        else payload.command = command.value;
+        return () => (editing
+          ? api('PATCH', path.agent(agent.agent_id), { body: payload })
+          : api('POST', path.agents(), { body: payload }));
+      },
+      saved: async (reply) => {
+        notify(editing ? `Saved “${reply.name}”.` : `Created “${reply.name}”.`, 'success');
         await this.refreshAgents();
         this.refreshHistory();
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) { dialog.close(); return; }
-        const target = /network/i.test(err.message) ? network
-          : /command/i.test(err.message) && !python ? command : /code|run\(input\)/i.test(err.message) && python ? code : null;
-        showError(err.message, target);
-      } finally {
-        save.disabled = false;
-        save.textContent = saveLabel;
-      }
+      },
+      failed: (err) => {
+        const usesCode = runsCode(runtime.value);
+        return /network/i.test(err.message) ? network
+          : /command/i.test(err.message) && !usesCode ? command
+            : /code|run\(input\)/i.test(err.message) && usesCode ? code : null;
+      },
     });
-
-    document.body.append(dialog);
-    dialog.showModal();
-    name.focus();
   }
 
   async remove(agent) {
@@ -907,7 +871,7 @@ class AgentsView {
       await this.refreshAgents();
       this.refreshHistory();
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 401)) notify(`Could not delete “${agent.name}”: ${err.message}`, 'error');
+      if (!is401(err)) notify(`Could not delete “${agent.name}”: ${err.message}`, 'error');
     }
   }
 }

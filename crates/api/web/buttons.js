@@ -3,7 +3,7 @@
 // and the forms that create, edit and delete buttons.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, formError, historyPanel, fillHistoryFilter, metaItem,
+  h, api, ApiError, is401, badge, icon, notify, confirmDialog, replaceChildren, readEventStream, formatTime, formatFullTime, formatDuration, parseTime, parseEnv, formatEnv, parseNetwork, formatNetwork, networkChip, NETWORK_HINT, FINAL_STATUSES, resourceItems, ENV_HINT, CRON_HINT, scheduleInputs, nextRunText, pause, panelMessage, historyPanel, fillHistoryFilter, metaItem, formField, openFormDialog, cardTools,
 } from './core.js';
 
 const HISTORY_LIMIT = 20;
@@ -142,7 +142,7 @@ class ButtonsView {
       this.loaded = true;
       this.renderButtons();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return;
+      if (is401(err)) return;
       this.setGridMessage('error', `Could not load the buttons: ${err.message}`, true);
     }
   }
@@ -198,15 +198,7 @@ class ButtonsView {
         h('div', { class: 'card-foot' },
           runButton,
           h('span', { class: 'card-last' }, last ? this.lastRunControl(last) : null),
-          h('span', { class: 'card-tools' },
-            h('button', {
-              type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': `Edit ${button.name}`, title: 'Edit',
-              on: { click: () => this.openForm(button) },
-            }, icon('edit')),
-            h('button', {
-              type: 'button', class: 'btn btn-ghost btn-icon btn-danger-ghost', 'aria-label': `Delete ${button.name}`, title: 'Delete',
-              on: { click: () => this.remove(button) },
-            }, icon('trash'))))));
+          cardTools(button.name, { edit: () => this.openForm(button), remove: () => this.remove(button) }))));
   }
 
   /** The card's badge of its last run here: a button that shows that run. */
@@ -229,7 +221,7 @@ class ButtonsView {
       if (err instanceof ApiError && err.data && err.data.execution_id) {
         data = err.data;
       } else {
-        if (err instanceof ApiError && err.status === 401) return;
+        if (is401(err)) return;
         this.showRunFailure(button, err.message);
         return;
       }
@@ -325,7 +317,7 @@ class ButtonsView {
       const body = await api('POST', path.cancel(run.id));
       this.finish(run, body.data);
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 401)) notify(`Could not cancel: ${err.message}`, 'error');
+      if (!is401(err)) notify(`Could not cancel: ${err.message}`, 'error');
     } finally {
       run.cancelling = false;
       if (this.activeRun === run) this.renderRun();
@@ -469,7 +461,7 @@ class ButtonsView {
         this.historyTimer = setTimeout(() => this.refreshHistory(), 2500);
       }
     } catch (err) {
-      if (seq !== this.historySeq || (err instanceof ApiError && err.status === 401)) return;
+      if (seq !== this.historySeq || is401(err)) return;
       panelMessage(this.historyMessage, `Could not load the history: ${err.message}`, { error: true });
     }
   }
@@ -515,11 +507,6 @@ class ButtonsView {
 
   openForm(button) {
     const editing = Boolean(button);
-    const titleId = 'button-form-title';
-    const field = (id, label, control, hint) => h('div', { class: 'field' },
-      h('label', { for: id, text: label }),
-      control,
-      hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
 
     const name = h('input', { id: 'bf-name', name: 'name', type: 'text', required: true, maxlength: '200', autocomplete: 'off', value: button?.name ?? '' });
     const iconInput = h('input', { id: 'bf-icon', name: 'icon', type: 'text', maxlength: '64', autocomplete: 'off', placeholder: 'e.g. 🚀', value: button?.icon ?? '' });
@@ -541,91 +528,63 @@ class ButtonsView {
       class: 'mono', placeholder: 'api.github.com', value: formatNetwork(button?.network), 'aria-describedby': 'bf-network-hint',
     });
     const schedule = scheduleInputs('bf-schedule', button?.schedule);
-    const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
-    const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
-    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: editing ? 'Save changes' : 'Create button' });
-    const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon modal-close', 'aria-label': 'Close' }, icon('close'));
-
-    const form = h('form', { class: 'button-form', novalidate: true },
-      h('header', { class: 'modal-head' },
-        h('h2', { class: 'modal-title', id: titleId, text: editing ? `Edit “${button.name}”` : 'New button' }),
-        close),
-      h('div', { class: 'modal-body' },
-        field('bf-name', 'Name', name),
+    openFormDialog({
+      title: editing ? `Edit “${button.name}”` : 'New button',
+      formClass: 'button-form',
+      saveLabel: editing ? 'Save changes' : 'Create button',
+      body: [
+        formField('bf-name', 'Name', name),
         h('div', { class: 'field-row' },
-          field('bf-icon', 'Icon', iconInput),
-          field('bf-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
-        field('bf-description', 'Description', description),
-        field('bf-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox.'),
-        field('bf-env', 'Environment', env, ENV_HINT),
-        field('bf-network', 'Network', network, NETWORK_HINT),
+          formField('bf-icon', 'Icon', iconInput),
+          formField('bf-timeout', 'Timeout (seconds)', timeout, `1 to ${MAX_TIMEOUT}`)),
+        formField('bf-description', 'Description', description),
+        formField('bf-command', 'Command', command, 'Runs as /bin/sh -c COMMAND in the sandbox.'),
+        formField('bf-env', 'Environment', env, ENV_HINT),
+        formField('bf-network', 'Network', network, NETWORK_HINT),
         h('div', { class: 'field-row' },
-          field('bf-schedule-cron', 'Schedule (cron)', schedule.cron, CRON_HINT),
-          field('bf-schedule-zone', 'Time zone', schedule.zone)),
+          formField('bf-schedule-cron', 'Schedule (cron)', schedule.cron, CRON_HINT),
+          formField('bf-schedule-zone', 'Time zone', schedule.zone)),
         schedule.zones,
-        error),
-      h('footer', { class: 'modal-actions' }, cancel, save));
-    const dialog = h('dialog', { class: 'modal', 'aria-labelledby': titleId }, form);
-
-    const showError = formError(error);
-    for (const control of [name, iconInput, timeout, description, command, env, network, schedule.cron, schedule.zone]) {
-      control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
-    }
-    cancel.addEventListener('click', () => dialog.close());
-    close.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => dialog.remove());
-
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      if (!name.value.trim()) return showError('Name is required.', name);
-      if (!command.value.trim()) return showError('Command is required.', command);
-      const seconds = Number(timeout.value);
-      if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT) {
-        return showError(`Timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT}.`, timeout);
-      }
-      let envObject;
-      try { envObject = parseEnv(env.value); } catch (err) { return showError(err.message, env); }
-      const payload = {
-        name: name.value.trim(),
-        command: command.value,
-        description: description.value.trim() || null,
-        icon: iconInput.value.trim() || null,
-        timeout: seconds,
-        env: envObject,
-        network: parseNetwork(network.value),
-        schedule: schedule.read(),
-      };
-      save.disabled = true;
-      save.textContent = 'Saving…';
-      try {
-        const body = editing
-          ? await api('PATCH', path.button(button.id), { body: payload })
-          : await api('POST', path.buttons(), { body: payload });
-        dialog.close();
+      ],
+      controls: [name, iconInput, timeout, description, command, env, network, schedule.cron, schedule.zone],
+      focus: name,
+      submit: (showError) => {
+        if (!name.value.trim()) return showError('Name is required.', name);
+        if (!command.value.trim()) return showError('Command is required.', command);
+        const seconds = Number(timeout.value);
+        if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT) {
+          return showError(`Timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT}.`, timeout);
+        }
+        let envObject;
+        try { envObject = parseEnv(env.value); } catch (err) { return showError(err.message, env); }
+        const payload = {
+          name: name.value.trim(),
+          command: command.value,
+          description: description.value.trim() || null,
+          icon: iconInput.value.trim() || null,
+          timeout: seconds,
+          env: envObject,
+          network: parseNetwork(network.value),
+          schedule: schedule.read(),
+        };
+        return () => (editing
+          ? api('PATCH', path.button(button.id), { body: payload })
+          : api('POST', path.buttons(), { body: payload }));
+      },
+      saved: async (body) => {
         notify(editing ? `Saved “${body.data.name}”.` : `Created “${body.data.name}”.`, 'success');
         // Keep runs of this button pointing at its new name.
         for (const run of this.runs.values()) if (run.button.id === body.data.id) run.button = body.data;
         if (this.activeRun && this.activeRun.button.id === body.data.id) this.renderRun();
         await this.refreshButtons();
         this.refreshHistory();
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) { dialog.close(); return; }
-        const target = err.code === 'INVALID_COMMAND' ? command
-          : /network/i.test(err.message) ? network
-            : /time zone/i.test(err.message) ? schedule.zone
-              : /schedule|cron/i.test(err.message) ? schedule.cron
-                : /env/i.test(err.message) ? env : null;
-        showError(err.message, target);
-      } finally {
-        save.disabled = false;
-        save.textContent = editing ? 'Save changes' : 'Create button';
-      }
+      },
+      failed: (err) => (err.code === 'INVALID_COMMAND' ? command
+        : /network/i.test(err.message) ? network
+          : /time zone/i.test(err.message) ? schedule.zone
+            : /schedule|cron/i.test(err.message) ? schedule.cron
+              : /env/i.test(err.message) ? env : null),
     });
-
-    document.body.append(dialog);
-    dialog.showModal();
-    name.focus();
   }
 
   async remove(button) {
@@ -642,7 +601,7 @@ class ButtonsView {
       await this.refreshButtons();
       this.refreshHistory();
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 401)) notify(`Could not delete “${button.name}”: ${err.message}`, 'error');
+      if (!is401(err)) notify(`Could not delete “${button.name}”: ${err.message}`, 'error');
     }
   }
 }

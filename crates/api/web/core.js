@@ -115,6 +115,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The key was refused: the sign-in screen takes over, nothing else to say. */
+export const is401 = (err) => err instanceof ApiError && err.status === 401;
+
 /** The error message of any dialect's error body. */
 function messageOf(body, fallback) {
   if (!body || typeof body !== 'object') return fallback;
@@ -504,6 +507,83 @@ export function metaItem(label, value, { field = null, title = null, extra = '' 
   return h('div', { class: ['meta-item', extra] },
     h('dt', { text: label }),
     h('dd', { dataset: field ? { field } : null, title: title || null, text: value }));
+}
+
+/** A card's edit and delete buttons, named after the card for screen readers. */
+export function cardTools(name, { edit, remove }) {
+  return h('span', { class: 'card-tools' },
+    h('button', {
+      type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': `Edit ${name}`, title: 'Edit', on: { click: edit },
+    }, icon('edit')),
+    h('button', {
+      type: 'button', class: 'btn btn-ghost btn-icon btn-danger-ghost', 'aria-label': `Delete ${name}`, title: 'Delete',
+      on: { click: remove },
+    }, icon('trash')));
+}
+
+/** A labelled field; its hint's id is `${id}-hint`, for the control's aria-describedby. */
+export function formField(id, label, control, hint) {
+  return h('div', { class: 'field' },
+    h('label', { for: id, text: label }), control,
+    hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
+}
+
+/**
+ * Opens a modal form: a title with a close button, the `body` nodes, the
+ * form's error line, Cancel and the submit button labelled `saveLabel`.
+ *
+ * On submit, `submit(showError)` checks the input: it returns nothing when it
+ * refused it (having said why), else the request to make, as a function
+ * returning a promise. While that runs the button reads "Saving…"; on success
+ * the dialog closes and `saved(reply)` follows; on an API error the message
+ * shows, on the control `failed(err)` names. A 401 just closes the dialog
+ * (the sign-in takes over). `controls` lose their invalid mark when edited.
+ */
+export function openFormDialog({
+  title, formClass, dialogClass = 'modal', body, saveLabel, controls = [], focus, submit, saved,
+  failed = () => null, onClose = null,
+}) {
+  const titleId = `${formClass}-title`;
+  const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
+  const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', text: saveLabel });
+  const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon modal-close', 'aria-label': 'Close' }, icon('close'));
+  const form = h('form', { class: formClass, novalidate: true },
+    h('header', { class: 'modal-head' }, h('h2', { class: 'modal-title', id: titleId, text: title }), close),
+    h('div', { class: 'modal-body' }, body, error),
+    h('footer', { class: 'modal-actions' }, cancel, save));
+  const dialog = h('dialog', { class: dialogClass, 'aria-labelledby': titleId }, form);
+
+  const showError = formError(error);
+  for (const control of controls) control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
+  cancel.addEventListener('click', () => dialog.close());
+  close.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => { onClose?.(); dialog.remove(); });
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const request = submit(showError);
+    if (typeof request !== 'function') return;
+    save.disabled = true;
+    save.textContent = 'Saving…';
+    try {
+      const reply = await request();
+      dialog.close();
+      await saved(reply);
+    } catch (err) {
+      if (is401(err)) { dialog.close(); return; }
+      showError(err.message, failed(err));
+    } finally {
+      save.disabled = false;
+      save.textContent = saveLabel;
+    }
+  });
+
+  document.body.append(dialog);
+  dialog.showModal();
+  focus.focus();
+  return dialog;
 }
 
 /** A panel's message line: empty (`text` null), a note, or an error. */

@@ -4,7 +4,7 @@
 // caller's request. Create one, copy its URL, see its recent requests.
 
 import {
-  h, api, ApiError, badge, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime, refreshButton,
+  h, api, is401, badge, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime, refreshButton, formField, openFormDialog,
 } from './core.js';
 
 export default {
@@ -24,7 +24,6 @@ const STATUS_WORDS = {
   queued: 'pending', running: 'running', succeeded: 'completed', failed: 'failed', timed_out: 'timeout', canceled: 'canceled',
 };
 
-const is401 = (err) => err instanceof ApiError && err.status === 401;
 
 /** The hook's full address, to paste into another system. */
 const fullUrl = (hook) => new URL(hook.url, location.origin).href;
@@ -161,10 +160,6 @@ class HooksView {
   }
 
   async openForm() {
-    const titleId = 'hook-form-title';
-    const field = (id, label, control, hint) => h('div', { class: 'field' },
-      h('label', { for: id, text: label }), control,
-      hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
     const name = h('input', { id: 'hf-name', type: 'text', required: true, maxlength: '128', autocomplete: 'off' });
     const target = h('select', { id: 'hf-target', class: 'select-field', 'aria-describedby': 'hf-target-hint' },
       h('option', { value: '', text: 'A scenario that starts with gateway:CustomWebHook' }));
@@ -177,50 +172,31 @@ class HooksView {
     } catch (err) {
       if (is401(err)) return;
     }
-    const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
-    const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
-    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Create hook' });
-    const form = h('form', { class: 'hook-form', novalidate: true },
-      h('header', { class: 'modal-head' }, h('h2', { class: 'modal-title', id: titleId, text: 'New hook' })),
-      h('div', { class: 'modal-body' },
-        field('hf-name', 'Name', name),
-        field('hf-target', 'Starts', target, 'Its URL starts this with the caller’s request (body, headers, query).'),
-        error),
-      h('footer', { class: 'modal-actions' }, cancel, save));
-    const dialog = h('dialog', { class: 'modal', 'aria-labelledby': titleId }, form);
-    cancel.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => dialog.remove());
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      if (!name.value.trim()) {
-        error.hidden = false;
-        error.textContent = 'Name is required.';
-        name.setAttribute('aria-invalid', 'true');
-        name.focus();
-        return;
-      }
-      const payload = { name: name.value.trim(), typeName: 'gateway-webhook' };
-      const [kind, id] = target.value.split(/:(.*)/s);
-      if (kind === 'scenario') payload.target = { scenario: Number(id) };
-      if (kind === 'button') payload.target = { button: id };
-      save.disabled = true;
-      try {
-        const body = await api('POST', path.hooks(), { body: payload });
-        dialog.close();
+    openFormDialog({
+      title: 'New hook',
+      formClass: 'hook-form',
+      saveLabel: 'Create hook',
+      body: [
+        formField('hf-name', 'Name', name),
+        formField('hf-target', 'Starts', target, 'Its URL starts this with the caller’s request (body, headers, query).'),
+      ],
+      controls: [name],
+      focus: name,
+      submit: (showError) => {
+        if (!name.value.trim()) return showError('Name is required.', name);
+        const payload = { name: name.value.trim(), typeName: 'gateway-webhook' };
+        const [kind, id] = target.value.split(/:(.*)/s);
+        if (kind === 'scenario') payload.target = { scenario: Number(id) };
+        if (kind === 'button') payload.target = { button: id };
+        return () => api('POST', path.hooks(), { body: payload });
+      },
+      saved: async (body) => {
         notify(`Created “${body.hook.name}”. Copy its URL into the calling system.`, 'success');
         this.selectedId = body.hook.id;
         await this.refresh();
-      } catch (err) {
-        if (is401(err)) { dialog.close(); return; }
-        error.hidden = false;
-        error.textContent = err.message;
-      } finally {
-        save.disabled = false;
-      }
+      },
+      failed: (err) => (/name/i.test(err.message) ? name : /target|scenario|button/i.test(err.message) ? target : null),
     });
-    document.body.append(dialog);
-    dialog.showModal();
-    name.focus();
   }
 
   async remove(hook) {

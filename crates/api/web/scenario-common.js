@@ -3,7 +3,7 @@
 // view from scenario-runs.js, scenario-inspector.js and scenario-form.js).
 
 import {
-  ApiError, SCENARIO_FINAL_STATUSES,
+  SCENARIO_FINAL_STATUSES,
 } from './core.js';
 
 export const PAGE_SIZE = 10;
@@ -52,7 +52,6 @@ export const path = {
 
 export const isFinal = (status) => SCENARIO_FINAL_STATUSES.has(status);
 export const isRetryable = (status) => status === 'error' || status === 'stopped';
-export const is401 = (err) => err instanceof ApiError && err.status === 401;
 
 /** A JSON value as indented text (shown with textContent, never as HTML). */
 export function pretty(value) {

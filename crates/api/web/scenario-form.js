@@ -3,12 +3,12 @@
 // Methods of the view (scenarios.js).
 
 import {
-  h, api, ApiError, icon, notify, confirmDialog, CRON_HINT, scheduleInputs, formError,
+  h, api, ApiError, is401, notify, confirmDialog, CRON_HINT, scheduleInputs, formField, openFormDialog,
 } from './core.js';
 import { FlowEditor } from './builder.js';
 import { runStats } from './flow.js';
 import {
-  MAX_DURATION, EXAMPLE_BLUEPRINT, path, is401,
+  MAX_DURATION, EXAMPLE_BLUEPRINT, path,
 } from './scenario-common.js';
 
 export class ScenarioForms {
@@ -26,11 +26,6 @@ export class ScenarioForms {
         return;
       }
     }
-    const titleId = 'scenario-form-title';
-    const field = (id, label, control, hint) => h('div', { class: 'field' },
-      h('label', { for: id, text: label }),
-      control,
-      hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
 
     const lastTeam = this.scenarios.length ? this.sorted()[0].teamId : 1;
     const name = h('input', {
@@ -48,8 +43,8 @@ export class ScenarioForms {
     kind.value = ['indefinitely', 'cron'].includes(scenario?.scheduling?.type) ? scenario.scheduling.type : 'on-demand';
     const cron = scheduleInputs('sf-schedule', scenario?.scheduling?.type === 'cron' ? scenario.scheduling : null);
     const cronField = h('div', { class: 'field-row' },
-      field('sf-schedule-cron', 'Cron', cron.cron, CRON_HINT),
-      field('sf-schedule-zone', 'Time zone', cron.zone),
+      formField('sf-schedule-cron', 'Cron', cron.cron, CRON_HINT),
+      formField('sf-schedule-zone', 'Time zone', cron.zone),
       cron.zones);
     const interval = h('input', {
       id: 'sf-interval', name: 'interval', type: 'number', min: '1', step: '1', inputmode: 'numeric',
@@ -64,12 +59,7 @@ export class ScenarioForms {
     const runOutputs = new Map([...runStats(lastRun).entries()].map(([id, stat]) => [id, stat.output]));
     const editor = new FlowEditor({ blueprint: blueprintValue, jsonId: 'sf-blueprint', runOutputs });
     const blueprint = editor.json;
-    const intervalField = field('sf-interval', 'Interval (seconds)', interval, 'Runs at once when activated, then at this interval.');
-    const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
-    const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
-    const saveLabel = editing ? 'Save changes' : 'Create scenario';
-    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: saveLabel });
-    const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon modal-close', 'aria-label': 'Close' }, icon('close'));
+    const intervalField = formField('sf-interval', 'Interval (seconds)', interval, 'Runs at once when activated, then at this interval.');
 
     const syncKind = () => {
       intervalField.hidden = kind.value !== 'indefinitely';
@@ -78,102 +68,82 @@ export class ScenarioForms {
     kind.addEventListener('change', syncKind);
     syncKind();
 
-    const form = h('form', { class: 'scenario-form', novalidate: true },
-      h('header', { class: 'modal-head' },
-        h('h2', { class: 'modal-title', id: titleId, text: editing ? `Edit “${scenario.name}”` : 'New scenario' }),
-        close),
-      h('div', { class: 'modal-body' },
-        field('sf-name', 'Name', name),
+    openFormDialog({
+      title: editing ? `Edit “${scenario.name}”` : 'New scenario',
+      formClass: 'scenario-form',
+      dialogClass: 'modal modal-wide modal-scenario modal-builder',
+      saveLabel: editing ? 'Save changes' : 'Create scenario',
+      body: [
+        formField('sf-name', 'Name', name),
         h('div', { class: 'field-row field-row-3' },
-          field('sf-team', 'Team ID', team, editing ? 'Fixed once created.' : 'The team it belongs to.'),
-          field('sf-scheduling', 'Scheduling', kind),
-          field('sf-max', 'Max duration', maxDuration, `Seconds, 1 to ${MAX_DURATION}`)),
+          formField('sf-team', 'Team ID', team, editing ? 'Fixed once created.' : 'The team it belongs to.'),
+          formField('sf-scheduling', 'Scheduling', kind),
+          formField('sf-max', 'Max duration', maxDuration, `Seconds, 1 to ${MAX_DURATION}`)),
         intervalField,
         cronField,
         h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Flow' }), editor.element),
-        field('sf-blueprint', 'Blueprint (JSON)', blueprint,
+        formField('sf-blueprint', 'Blueprint (JSON)', blueprint,
           'The same flow as JSON, kept in step with the graph: scenario-service:StartSubscenario first, {{var.input.NAME}} for the run’s data, {{ID.field}} for a module’s output, scenario-service:ReturnData for the outputs.'),
         editor.jsonError,
-        error),
-      h('footer', { class: 'modal-actions' }, cancel, save));
-    const dialog = h('dialog', { class: 'modal modal-wide modal-scenario modal-builder', 'aria-labelledby': titleId }, form);
-
-    const showError = formError(error);
-    for (const control of [name, team, interval, maxDuration, blueprint, cron.cron, cron.zone]) {
-      control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
-    }
-    cancel.addEventListener('click', () => dialog.close());
-    close.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => dialog.remove());
-
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      if (!name.value.trim()) return showError('Name is required.', name);
-      const teamId = Number(team.value);
-      if (!editing && (team.value.trim() === '' || !Number.isInteger(teamId))) {
-        return showError('Team ID must be a whole number.', team);
-      }
-      const scheduling = { type: kind.value };
-      if (kind.value === 'indefinitely') {
-        const seconds = Number(interval.value);
-        if (interval.value.trim() === '' || !Number.isInteger(seconds) || seconds < 1) {
-          return showError('Interval must be a whole number of seconds, at least 1.', interval);
+      ],
+      controls: [name, team, interval, maxDuration, blueprint, cron.cron, cron.zone],
+      focus: name,
+      submit: (showError) => {
+        if (!name.value.trim()) return showError('Name is required.', name);
+        const teamId = Number(team.value);
+        if (!editing && (team.value.trim() === '' || !Number.isInteger(teamId))) {
+          return showError('Team ID must be a whole number.', team);
         }
-        scheduling.interval = seconds;
-      }
-      if (kind.value === 'cron') {
-        const chosen = cron.read();
-        if (!chosen) return showError('Enter a cron expression, e.g. 0 9 * * mon-fri.', cron.cron);
-        Object.assign(scheduling, chosen);
-      }
-      const max = Number(maxDuration.value);
-      if (maxDuration.value.trim() === '' || !Number.isInteger(max) || max < 1 || max > MAX_DURATION) {
-        return showError(`Max duration must be a whole number of seconds from 1 to ${MAX_DURATION}.`, maxDuration);
-      }
-      let parsed;
-      try {
-        parsed = JSON.parse(blueprint.value);
-      } catch (err) {
-        return showError(`The blueprint is not valid JSON: ${err.message}. Nothing was sent.`, blueprint);
-      }
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        return showError('The blueprint must be a JSON object: {"name", "flow": [modules]}. Nothing was sent.', blueprint);
-      }
-      const payload = { name: name.value.trim(), scheduling, maxDuration: max, blueprint: parsed };
-      save.disabled = true;
-      save.textContent = 'Saving…';
-      try {
-        const body = editing
-          ? await api('PATCH', path.scenario(scenario.id), { body: payload })
-          : await api('POST', path.create(teamId), { body: payload });
+        const scheduling = { type: kind.value };
+        if (kind.value === 'indefinitely') {
+          const seconds = Number(interval.value);
+          if (interval.value.trim() === '' || !Number.isInteger(seconds) || seconds < 1) {
+            return showError('Interval must be a whole number of seconds, at least 1.', interval);
+          }
+          scheduling.interval = seconds;
+        }
+        if (kind.value === 'cron') {
+          const chosen = cron.read();
+          if (!chosen) return showError('Enter a cron expression, e.g. 0 9 * * mon-fri.', cron.cron);
+          Object.assign(scheduling, chosen);
+        }
+        const max = Number(maxDuration.value);
+        if (maxDuration.value.trim() === '' || !Number.isInteger(max) || max < 1 || max > MAX_DURATION) {
+          return showError(`Max duration must be a whole number of seconds from 1 to ${MAX_DURATION}.`, maxDuration);
+        }
+        let parsed;
+        try {
+          parsed = JSON.parse(blueprint.value);
+        } catch (err) {
+          return showError(`The blueprint is not valid JSON: ${err.message}. Nothing was sent.`, blueprint);
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          return showError('The blueprint must be a JSON object: {"name", "flow": [modules]}. Nothing was sent.', blueprint);
+        }
+        const payload = { name: name.value.trim(), scheduling, maxDuration: max, blueprint: parsed };
+        return () => (editing
+          ? api('PATCH', path.scenario(scenario.id), { body: payload })
+          : api('POST', path.create(teamId), { body: payload }));
+      },
+      saved: (body) => {
         const saved = body.scenario;
-        dialog.close();
         notify(editing ? `Saved “${saved.name}”.` : `Created “${saved.name}”. It is paused until you activate it.`, 'success');
         this.blueprints.delete(saved.id);
         this.replaceScenario(saved);
         this.select(saved.id, { reveal: !editing });
-      } catch (err) {
-        if (is401(err)) { dialog.close(); return; }
+      },
+      failed: (err) => {
+        if (err instanceof ApiError && err.status === 404) this.refreshScenarios();
         const message = err.message;
-        const target = /blueprint|module/i.test(message) ? blueprint
+        return /blueprint|module/i.test(message) ? blueprint
           : /interval/i.test(message) ? interval
             : /time zone/i.test(message) ? cron.zone
               : /cron/i.test(message) ? cron.cron
-            : /maxDuration/i.test(message) ? maxDuration
-              : /teamId/i.test(message) ? team
-                : /name/i.test(message) ? name : null;
-        showError(message, target);
-        if (err instanceof ApiError && err.status === 404) this.refreshScenarios();
-      } finally {
-        save.disabled = false;
-        save.textContent = saveLabel;
-      }
+                : /maxDuration/i.test(message) ? maxDuration
+                  : /teamId/i.test(message) ? team
+                    : /name/i.test(message) ? name : null;
+      },
     });
-
-    document.body.append(dialog);
-    dialog.showModal();
-    name.focus();
   }
 
   async remove(scenario) {

@@ -5,12 +5,12 @@
 // (scenarios.js).
 
 import {
-  h, api, ApiError, badge, icon, notify, replaceChildren, formatTime, formatFullTime, formatMillis, formatBytes, resourceItems, refreshButton, panelMessage, metaItem,
+  h, api, ApiError, is401, badge, icon, notify, replaceChildren, formatTime, formatFullTime, formatMillis, formatBytes, resourceItems, refreshButton, panelMessage, metaItem,
 } from './core.js';
 import { FlowGraph } from './graph.js';
 import { runStats } from './flow.js';
 import {
-  PAGE_SIZE, POLL_MS, LIST_POLL_MS, STATUSES, path, isFinal, isRetryable, is401, pretty, shortId, focusKey, restoreFocus,
+  PAGE_SIZE, POLL_MS, LIST_POLL_MS, STATUSES, path, isFinal, isRetryable, pretty, shortId, focusKey, restoreFocus,
 } from './scenario-common.js';
 
 export class ScenarioInspector {

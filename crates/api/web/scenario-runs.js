@@ -3,10 +3,10 @@
 // Stop, and the last run's result. Methods of the view (scenarios.js).
 
 import {
-  h, api, ApiError, badge, icon, notify, replaceChildren, formatMillis, formatBytes, parseTime, pause, metaItem,
+  h, api, ApiError, is401, badge, icon, notify, replaceChildren, formatMillis, formatBytes, parseTime, pause, metaItem,
 } from './core.js';
 import {
-  POLL_MS, RESPONSIVE_WAIT_S, path, isFinal, is401, pretty, shortId,
+  POLL_MS, RESPONSIVE_WAIT_S, path, isFinal, pretty, shortId,
 } from './scenario-common.js';
 
 export class ScenarioRuns {

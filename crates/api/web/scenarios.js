@@ -7,10 +7,10 @@
 
 
 import {
-  h, api, ApiError, icon, notify, replaceChildren, nextRunText, refreshButton,
+  h, api, ApiError, is401, icon, notify, replaceChildren, nextRunText, refreshButton,
 } from './core.js';
 import {
-  path, is401, formatSeconds, schedulingText, focusKey, restoreFocus,
+  path, formatSeconds, schedulingText, focusKey, restoreFocus,
 } from './scenario-common.js';
 import { ScenarioRuns } from './scenario-runs.js';
 import { ScenarioInspector } from './scenario-inspector.js';

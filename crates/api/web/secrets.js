@@ -4,7 +4,7 @@
 // this page. Set, replace, delete.
 
 import {
-  h, api, ApiError, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime, formError,
+  h, api, is401, icon, notify, confirmDialog, replaceChildren, formatTime, formatFullTime, formField, openFormDialog,
 } from './core.js';
 
 export default {
@@ -16,7 +16,6 @@ export default {
 const NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,63}$/;
 const MIN_VALUE_BYTES = 4;
 
-const is401 = (err) => err instanceof ApiError && err.status === 401;
 const path = {
   secrets: () => '/secrets',
   secret: (secret) => `/secrets/${encodeURIComponent(secret.name)}?owner=${encodeURIComponent(secret.owner)}`,
@@ -93,10 +92,6 @@ class SecretsView {
   /** A new secret (`secret` null), or a new value for `secret`. */
   openForm(secret) {
     const replacing = Boolean(secret);
-    const titleId = 'secret-form-title';
-    const field = (id, label, control, hint) => h('div', { class: 'field' },
-      h('label', { for: id, text: label }), control,
-      hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
     const name = h('input', {
       id: 'xf-name', type: 'text', required: true, maxlength: '64', autocomplete: 'off', spellcheck: 'false',
       autocapitalize: 'characters', class: 'mono', placeholder: 'GITHUB_TOKEN', value: secret?.name ?? '',
@@ -107,53 +102,39 @@ class SecretsView {
       'aria-describedby': 'xf-value-hint',
     });
     const shared = h('input', { id: 'xf-shared', type: 'checkbox', checked: secret?.shared ?? false });
-    const error = h('p', { class: 'alert alert-error form-error', role: 'alert', hidden: true });
-    const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
-    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: replacing ? 'Replace value' : 'Store secret' });
-    const form = h('form', { class: 'secret-form', novalidate: true },
-      h('header', { class: 'modal-head' },
-        h('h2', { class: 'modal-title', id: titleId, text: replacing ? `New value for ${secret.name}` : 'New secret' })),
-      h('div', { class: 'modal-body' },
-        field('xf-name', 'Name', name, 'Capital letters, digits and _ (e.g. GITHUB_TOKEN).'),
-        field('xf-value', 'Value', value, `At least ${MIN_VALUE_BYTES} characters. It is never shown again.`),
+    openFormDialog({
+      title: replacing ? `New value for ${secret.name}` : 'New secret',
+      formClass: 'secret-form',
+      dialogClass: 'modal modal-narrow',
+      saveLabel: replacing ? 'Replace value' : 'Store secret',
+      body: [
+        formField('xf-name', 'Name', name, 'Capital letters, digits and _ (e.g. GITHUB_TOKEN).'),
+        formField('xf-value', 'Value', value, `At least ${MIN_VALUE_BYTES} bytes. It is never shown again.`),
         h('div', { class: 'field field-check' }, shared,
           h('label', { for: 'xf-shared', text: 'Usable by every user (admins only)' })),
-        error),
-      h('footer', { class: 'modal-actions' }, cancel, save));
-    const dialog = h('dialog', { class: 'modal modal-small', 'aria-labelledby': titleId }, form);
-    const showError = formError(error);
-    for (const control of [name, value]) control.addEventListener('input', () => control.removeAttribute('aria-invalid'));
-    cancel.addEventListener('click', () => dialog.close());
-    // The value never outlives the form.
-    dialog.addEventListener('close', () => { value.value = ''; dialog.remove(); });
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      const secretName = name.value.trim();
-      if (!NAME_PATTERN.test(secretName)) return showError('The name must be capital letters, digits and _, not starting with a digit.', name);
-      if (new TextEncoder().encode(value.value).length < MIN_VALUE_BYTES) {
-        return showError(`The value must be at least ${MIN_VALUE_BYTES} bytes: a shorter one cannot be masked in output.`, value);
-      }
-      save.disabled = true;
-      try {
-        if (replacing) {
-          await api('PUT', path.secret(secret), { body: { value: value.value, shared: shared.checked } });
-        } else {
-          await api('POST', path.secrets(), { body: { name: secretName, value: value.value, shared: shared.checked } });
+      ],
+      controls: [name, value],
+      focus: replacing ? value : name,
+      // The value never outlives the form.
+      onClose: () => { value.value = ''; },
+      submit: (showError) => {
+        const secretName = name.value.trim();
+        if (!NAME_PATTERN.test(secretName)) return showError('The name must be capital letters, digits and _, not starting with a digit.', name);
+        if (new TextEncoder().encode(value.value).length < MIN_VALUE_BYTES) {
+          return showError(`The value must be at least ${MIN_VALUE_BYTES} bytes: a shorter one cannot be masked in output.`, value);
         }
-        dialog.close();
+        const body = replacing ? { value: value.value, shared: shared.checked } : { name: secretName, value: value.value, shared: shared.checked };
+        return () => (replacing
+          ? api('PUT', path.secret(secret), { body })
+          : api('POST', path.secrets(), { body }));
+      },
+      saved: async () => {
+        const secretName = name.value.trim();
         notify(replacing ? `Replaced the value of ${secretName}.` : `Stored ${secretName}.`, 'success');
         await this.refresh();
-      } catch (err) {
-        if (is401(err)) { dialog.close(); return; }
-        showError(err.message, /value/i.test(err.message) ? value : /name/i.test(err.message) ? name : null);
-      } finally {
-        save.disabled = false;
-      }
+      },
+      failed: (err) => (/value/i.test(err.message) ? value : /name/i.test(err.message) ? name : null),
     });
-    document.body.append(dialog);
-    dialog.showModal();
-    (replacing ? value : name).focus();
   }
 
   async remove(secret) {
