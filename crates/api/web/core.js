@@ -1,6 +1,7 @@
 // Shared plumbing for every view of the dashboard: building DOM safely,
 // calling the API with the session's key, reading Server-Sent Events from
-// fetch(), status badges, times, dialogs and notices.
+// fetch(), status badges, times, the pieces views share (the form dialog, the
+// history panel, a run's facts, card tools), dialogs and notices.
 //
 // Nothing here ever assigns innerHTML: every piece of text (names, command
 // output, error messages) goes through textContent or a text node.
