@@ -103,8 +103,18 @@ test('a scenario with an iterator and a router is built in the graph, runs, and 
   assert.equal(await y(5), await y(6), 'a route runs left to right');
   await dialog.screenshot({ path: path.join(ARTIFACTS, 'builder-desktop.png') });
 
-  // The JSON view says the same, and an edit there reaches the form.
+  // Reordering within a route: 6 before 5, then back.
   const json = dialog.getByLabel('Blueprint (JSON)');
+  const route2Ids = async () => JSON.parse(await json.inputValue()).flow[2].routes[1].flow.map((m) => m.id);
+  await select(dialog, 6);
+  await dialog.getByRole('button', { name: 'Move earlier' }).click();
+  assert.deepEqual(await route2Ids(), [6, 5]);
+  const x = async (id) => Number((await node(dialog, id).getAttribute('transform')).match(/\((\d+)/)[1]);
+  assert.ok(await x(6) < await x(5), 'the graph draws the new order');
+  await dialog.getByRole('button', { name: 'Move later' }).click();
+  assert.deepEqual(await route2Ids(), [5, 6]);
+
+  // The JSON view says the same, and an edit there reaches the form.
   const written = JSON.parse(await json.inputValue());
   assert.deepEqual(written.flow.map((m) => m.id), [1, 2, 3]);
   assert.equal(written.flow[1].mapper.array, '{{var.input.items}}');
