@@ -5,6 +5,7 @@
 //! Errors are `{"error": {"message", "code", "details"?}}`.
 
 mod hooks;
+mod input;
 mod manage;
 mod render;
 pub(crate) mod reply;

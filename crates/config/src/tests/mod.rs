@@ -1,5 +1,10 @@
 //! Tests of [`load`](crate::load) as a whole: defaults, precedence between
-//! the sources, and the messages of invalid files and variables.
+//! the sources, and the messages of invalid files and variables; the
+//! buttons and agents sections in `catalog`, the sandbox's packages,
+//! network and runtimes in `sandbox`.
+
+mod catalog;
+mod sandbox;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -254,58 +259,6 @@ command = "cat"
 }
 
 #[test]
-fn buttons_and_agents_in_full() {
-    let text = r#"
-[[buttons]]
-id = "deploy_1"
-name = "Deploy"
-command = "make deploy"
-description = "Ships it"
-icon = "🚀"
-env = { TARGET = "prod", _X1 = "" }
-
-[[buttons]]
-id = "plain"
-name = "Plain"
-command = "true"
-
-[[agents]]
-id = "summarizer"
-name = "summarize"
-description = "Summarizes"
-runtime = "python"
-code = "def run(input):\n    return {}"
-priority = 90
-timeout = 3600
-[agents.env]
-MODEL = "small"
-"#;
-    let settings = load_str(text, Overrides::default()).unwrap();
-    let [deploy, plain] = &settings.buttons[..] else {
-        panic!("{:?}", settings.buttons)
-    };
-    assert_eq!(deploy.description.as_deref(), Some("Ships it"));
-    assert_eq!(deploy.icon.as_deref(), Some("🚀"));
-    assert_eq!(deploy.timeout.secs(), 300, "default button timeout");
-    assert_eq!(deploy.env.get("TARGET").map(String::as_str), Some("prod"));
-    assert_eq!(deploy.env.len(), 2);
-    assert_eq!(plain.id, "plain");
-    let [agent] = &settings.agents[..] else {
-        panic!("{:?}", settings.agents)
-    };
-    assert_eq!(agent.id.as_deref(), Some("summarizer"));
-    assert_eq!(
-        agent.runtime,
-        AgentRuntime::Python {
-            code: "def run(input):\n    return {}".into()
-        }
-    );
-    assert_eq!(agent.priority.value(), 90);
-    assert_eq!(agent.timeout.secs(), 3600);
-    assert_eq!(agent.env.get("MODEL").map(String::as_str), Some("small"));
-}
-
-#[test]
 fn example_message_from_the_brief() {
     let text = "listen = \"127.0.0.1:8080\"\n\n# limits\n\n\n[limits]\nworkers = 0\n";
     assert_eq!(
@@ -402,85 +355,6 @@ fn env_value_replaces_bad_file_value() {
 }
 
 #[test]
-fn a_button_may_run_on_a_schedule() {
-    let text = "[[buttons]]\nid = \"b\"\nname = \"B\"\ncommand = \"true\"\nschedule = { cron = \"0 9 * * mon-fri\", timezone = \"Europe/Paris\" }\n";
-    let settings = load_str(text, Overrides::default()).unwrap();
-    assert_eq!(
-        settings.buttons[0].schedule,
-        Some(runbox_domain::CronSchedule {
-            cron: "0 9 * * mon-fri".into(),
-            timezone: "Europe/Paris".into()
-        })
-    );
-}
-
-#[test]
-fn button_errors_name_key_and_line() {
-    let base = "[[buttons]]\nid = \"ok\"\nname = \"Ok\"\ncommand = \"true\"\n";
-    let cases = [
-        ("id = \"Bad Id\"", "buttons[1].id: must be 1 to 64 characters among a-z, 0-9, _ and -, got \"Bad Id\"", 7),
-        ("id = \"ok\"", "buttons[1].id: duplicate button id \"ok\", first used on line 2", 7),
-        ("name = \"  \"", "buttons[1].name: must not be empty", 8),
-        ("command = \"\"", "buttons[1].command: must not be empty", 9),
-        ("timeout = 301", "buttons[1].timeout: must be between 1 and 300, got 301", 10),
-        ("timeout = 0", "buttons[1].timeout: must be between 1 and 300, got 0", 10),
-        ("env = { \"1X\" = \"v\" }", "buttons[1].env.1X: invalid variable name \"1X\": use letters, digits and _, not starting with a digit", 10),
-        ("schedule = { cron = \"61 * * * *\" }", "buttons[1].schedule.cron: invalid cron expression \"61 * * * *\": Component error: Number out of bounds.", 10),
-        ("schedule = { cron = \"* * * * *\", timezone = \"Nowhere/Else\" }", "buttons[1].schedule.cron: unknown time zone \"Nowhere/Else\": expected an IANA name such as Europe/Paris or UTC", 10),
-    ];
-    for (change, expected, line) in cases {
-        let field = change.split(' ').next().unwrap_or_default();
-        let mut second: Vec<String> = vec![
-            "id = \"two\"".into(),
-            "name = \"Two\"".into(),
-            "command = \"true\"".into(),
-        ];
-        match second
-            .iter_mut()
-            .find(|l| l.starts_with(&format!("{field} ")))
-        {
-            Some(existing) => *existing = change.into(),
-            None => second.push(change.into()),
-        }
-        let text = format!("{base}\n[[buttons]]\n{}\n", second.join("\n"));
-        assert_eq!(
-            error_of(&text),
-            format!("config file {PATH}: {expected} (line {line})"),
-            "{text}"
-        );
-    }
-}
-
-#[test]
-fn agent_errors_name_key_and_line() {
-    let first =
-        "[[agents]]\nid = \"a1\"\nname = \"one\"\nruntime = \"command\"\ncommand = \"cat\"\n\n";
-    let cases = [
-        ("[[agents]]\nname = \"two\"\nruntime = \"python\"\n", "agents[1].code: required with runtime = \"python\" (line 9)"),
-        ("[[agents]]\nname = \"two\"\nruntime = \"command\"\n", "agents[1].command: required with runtime = \"command\" (line 9)"),
-        (
-            "[[agents]]\nname = \"two\"\nruntime = \"python\"\ncode = \"x\"\ncommand = \"cat\"\n",
-            "agents[1].command: not used with runtime = \"python\"; remove it (line 11)",
-        ),
-        ("[[agents]]\nname = \"one\"\nruntime = \"command\"\ncommand = \"cat\"\n", "agents[1].name: duplicate agent name \"one\", first used on line 3 (line 8)"),
-        ("[[agents]]\nid = \"a1\"\nname = \"two\"\nruntime = \"command\"\ncommand = \"cat\"\n", "agents[1].id: duplicate agent id \"a1\", first used on line 2 (line 8)"),
-        ("[[agents]]\nid = \"a/1\"\nname = \"two\"\nruntime = \"command\"\ncommand = \"cat\"\n", "agents[1].id: must be 1 to 64 characters among A-Z, a-z, 0-9, _ and -, got \"a/1\" (line 8)"),
-        ("[[agents]]\nname = \"two\"\nruntime = \"command\"\ncommand = \"cat\"\npriority = 101\n", "agents[1].priority: must be between 0 and 100, got 101 (line 11)"),
-        ("[[agents]]\nname = \"two\"\nruntime = \"command\"\ncommand = \"cat\"\ntimeout = 3601\n", "agents[1].timeout: must be between 1 and 3600, got 3601 (line 11)"),
-        ("[[agents]]\nname = \"two\"\nruntime = \"command\"\ncommand = \" \"\n", "agents[1].command: must not be empty (line 10)"),
-        ("[[agents]]\nname = \"two\"\nruntime = \"command\"\ncommand = \"cat\"\nenv = { \"A-B\" = \"1\" }\n", "agents[1].env.A-B: invalid variable name \"A-B\": use letters, digits and _, not starting with a digit (line 11)"),
-    ];
-    for (second, expected) in cases {
-        let text = format!("{first}{second}");
-        assert_eq!(
-            error_of(&text),
-            format!("config file {PATH}: {expected}"),
-            "{text}"
-        );
-    }
-}
-
-#[test]
 fn every_problem_is_reported() {
     let text = "[limits]\nworkers = 0\n[sandbox]\npids = 1\n[[buttons]]\nid = \"X\"\nname = \"\"\ncommand = \"true\"\n";
     let error = load_str(text, Overrides::default()).unwrap_err();
@@ -527,91 +401,4 @@ fn debug_output_hides_secrets() {
         !debug.contains("my-very-secret-key") && !debug.contains("aGVsbG8"),
         "{debug}"
     );
-}
-
-#[test]
-fn packages_and_network_sections() {
-    let text = "[packages]\nenabled = false\nindex_url = \"http://127.0.0.1:9/simple\"\nfind_links = \"/srv/wheels\"\nno_index = true\nallow_sdist = true\ninstall_timeout = 60\ncache_mb = 100\ninstaller = \"pip\"\n[network]\nallow = [\"api.github.com\", \"*.example.org\", \"127.0.0.1:8080\"]\n[[buttons]]\nid = \"b\"\nname = \"B\"\ncommand = \"true\"\nnetwork = [\"x.example.org\"]\n";
-    let settings = load_str(text, Overrides::default()).unwrap();
-    let p = &settings.packages;
-    assert!(!p.enabled && p.no_index && p.allow_sdist);
-    assert_eq!(p.index_url, "http://127.0.0.1:9/simple");
-    assert_eq!(p.find_links.as_deref(), Some("/srv/wheels"));
-    assert_eq!(p.install_timeout, Duration::from_secs(60));
-    assert_eq!(p.cache_mb, 100);
-    assert_eq!(p.installer, crate::InstallerChoice::Pip);
-    assert_eq!(settings.network.allow.len(), 3);
-    assert_eq!(settings.buttons[0].network[0].to_string(), "x.example.org");
-}
-
-#[test]
-fn packages_defaults_follow_the_installers_variables() {
-    let overrides = Overrides::from_vars([
-        ("PIP_INDEX_URL", "https://mirror.example/simple"),
-        ("PIP_FIND_LINKS", "/opt/wheels"),
-        ("RUNBOX_PACKAGES_CACHE_MB", "10"),
-        ("RUNBOX_NETWORK_ALLOW", "api.github.com, 10.0.0.0/8:5432"),
-    ])
-    .unwrap();
-    let settings = load_str("", overrides).unwrap();
-    assert_eq!(settings.packages.index_url, "https://mirror.example/simple");
-    assert_eq!(settings.packages.find_links.as_deref(), Some("/opt/wheels"));
-    assert_eq!(settings.packages.cache_mb, 10);
-    assert_eq!(settings.network.allow[1].to_string(), "10.0.0.0/8:5432");
-    let defaults = load_str("", Overrides::default()).unwrap();
-    assert_eq!(defaults.packages.index_url, crate::DEFAULT_INDEX_URL);
-    assert!(defaults.network.allow.is_empty());
-}
-
-#[test]
-fn packages_and_network_errors_name_the_key() {
-    let error = error_of("[packages]\nindex_url = \"ftp://x\"\n");
-    assert!(
-        error.contains("packages.index_url") && error.contains("line 2"),
-        "{error}"
-    );
-    let error = error_of("[network]\nallow = [\"ok.example\", \"http://bad\"]\n");
-    assert!(error.contains("network.allow[1]"), "{error}");
-    let error = error_of(
-        "[network]\nallow = [\"a.example\"]\n[[buttons]]\nid = \"b\"\nname = \"B\"\ncommand = \"true\"\nnetwork = [\"b.example\"]\n",
-    );
-    assert!(
-        error.contains("buttons[0].network[0]") && error.contains("not covered"),
-        "{error}"
-    );
-    let error = Overrides::from_vars([("RUNBOX_PACKAGES_ENABLED", "maybe")]).unwrap_err();
-    assert!(error.to_string().contains("RUNBOX_PACKAGES_ENABLED"));
-    let error = Overrides::from_vars([("RUNBOX_NETWORK_ALLOW", "a b")]).unwrap_err();
-    assert!(error.to_string().contains("RUNBOX_NETWORK_ALLOW"));
-}
-
-#[test]
-fn runtimes_name_node_and_the_operators_interpreters() {
-    let text = "[runtimes]\nnode = \"/opt/node/bin/node\"\n[runtimes.ruby]\ncommand = [\"/usr/bin/ruby\", \"{file}\"]\nextension = \"rb\"\n";
-    let settings = load_str(text, Overrides::default()).unwrap();
-    assert_eq!(settings.runtimes.node, PathBuf::from("/opt/node/bin/node"));
-    let ruby = &settings.runtimes.custom["ruby"];
-    assert_eq!(ruby.command, ["/usr/bin/ruby", "{file}"]);
-    assert_eq!(ruby.extension, "rb");
-    assert!(load_str("", Overrides::default())
-        .unwrap()
-        .runtimes
-        .custom
-        .is_empty());
-
-    let cases = [
-        ("[runtimes.ruby]\ncommand = [\"ruby\", \"{file}\"]", "runtimes.ruby.command: must be an absolute path, got \"ruby\"", 2),
-        ("[runtimes.ruby]\ncommand = [\"/usr/bin/ruby\"]", "runtimes.ruby.command: must have {file} where the code's file goes", 2),
-        ("[runtimes.python]\ncommand = [\"/usr/bin/python3\", \"{file}\"]", "runtimes.python: \"python\" is runbox's own runtime", 2),
-        ("[runtimes.Ruby]\ncommand = [\"/usr/bin/ruby\", \"{file}\"]", "runtimes.Ruby: runtime name \"Ruby\" must be 1 to 32 characters among a-z, 0-9, _ and -, starting with a letter", 2),
-        ("[runtimes.ruby]\ncommand = [\"/usr/bin/ruby\", \"{file}\"]\nextension = \".r.b\"", "runtimes.ruby.extension: must be 1 to 16 letters or digits, got \"r.b\"", 2),
-    ];
-    for (body, expected, line) in cases {
-        let text = format!("\n{body}\n");
-        assert_eq!(
-            error_of(&text),
-            format!("config file {PATH}: {expected} (line {line})"),
-            "for {body:?}"
-        );
-    }
 }
