@@ -220,18 +220,17 @@ fn reply(status: StatusCode, info: SecretInfo) -> Response {
     operation_id = "secrets_list",
     responses((status = 200, description = "Names, owners and dates", body = SecretListReply))
 )]
-pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Response {
-    let result = async {
-        let all = vault(&state)?.list().await.map_err(refused)?;
-        let secrets = all
-            .into_iter()
-            .filter(|s| caller.admin || s.owner == caller.user || s.shared)
-            .map(Secret::from)
-            .collect();
-        Ok::<_, ScenarioApiError>(Json(SecretListReply { secrets }).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response> {
+    let all = vault(&state)?.list().await.map_err(refused)?;
+    let secrets = all
+        .into_iter()
+        .filter(|s| caller.admin || s.owner == caller.user || s.shared)
+        .map(Secret::from)
+        .collect();
+    Ok(Json(SecretListReply { secrets }).into_response())
 }
 
 /// Store a secret. Its value is encrypted at rest and never shown again.
@@ -253,23 +252,19 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Body,
-) -> Response {
-    let result = async {
-        let object = object(&state, body).await?;
-        let name = object
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| errors::invalid_input("name must be a string"))?;
-        let value = value_field(&object)?;
-        let shared = shared_field(&object, &caller)?.unwrap_or(false);
-        let info = vault(&state)?
-            .create(&caller.user, name, value, shared)
-            .await
-            .map_err(refused)?;
-        Ok::<_, ScenarioApiError>(reply(StatusCode::CREATED, info))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response> {
+    let object = object(&state, body).await?;
+    let name = object
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| errors::invalid_input("name must be a string"))?;
+    let value = value_field(&object)?;
+    let shared = shared_field(&object, &caller)?.unwrap_or(false);
+    let info = vault(&state)?
+        .create(&caller.user, name, value, shared)
+        .await
+        .map_err(refused)?;
+    Ok(reply(StatusCode::CREATED, info))
 }
 
 /// Show one of your secrets (never its value).
@@ -291,14 +286,10 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let result = async {
-        let owner = owner(&caller, &query)?;
-        let info = vault(&state)?.get(&owner, &name).await.map_err(refused)?;
-        Ok::<_, ScenarioApiError>(reply(StatusCode::OK, info))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response> {
+    let owner = owner(&caller, &query)?;
+    let info = vault(&state)?.get(&owner, &name).await.map_err(refused)?;
+    Ok(reply(StatusCode::OK, info))
 }
 
 /// Set a secret's value: replaces yours, or stores a new one.
@@ -323,27 +314,23 @@ pub async fn replace(
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     body: Body,
-) -> Response {
-    let result = async {
-        let owner = owner(&caller, &query)?;
-        let object = object(&state, body).await?;
-        let value = value_field(&object)?;
-        let shared = shared_field(&object, &caller)?;
-        let vault = vault(&state)?;
-        match vault.replace(&owner, &name, value, shared).await {
-            Ok(info) => Ok(reply(StatusCode::OK, info)),
-            Err(VaultError::NotFound) => {
-                let info = vault
-                    .create(&owner, &name, value, shared.unwrap_or(false))
-                    .await
-                    .map_err(refused)?;
-                Ok(reply(StatusCode::CREATED, info))
-            }
-            Err(other) => Err(refused(other)),
+) -> Result<Response> {
+    let owner = owner(&caller, &query)?;
+    let object = object(&state, body).await?;
+    let value = value_field(&object)?;
+    let shared = shared_field(&object, &caller)?;
+    let vault = vault(&state)?;
+    match vault.replace(&owner, &name, value, shared).await {
+        Ok(info) => Ok(reply(StatusCode::OK, info)),
+        Err(VaultError::NotFound) => {
+            let info = vault
+                .create(&owner, &name, value, shared.unwrap_or(false))
+                .await
+                .map_err(refused)?;
+            Ok(reply(StatusCode::CREATED, info))
         }
+        Err(other) => Err(refused(other)),
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Delete one of your secrets. Runs that reference it then fail with a
@@ -366,15 +353,11 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let result = async {
-        let owner = owner(&caller, &query)?;
-        vault(&state)?
-            .delete(&owner, &name)
-            .await
-            .map_err(refused)?;
-        Ok::<_, ScenarioApiError>(Json(SecretDeleted { secret: name }).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response> {
+    let owner = owner(&caller, &query)?;
+    vault(&state)?
+        .delete(&owner, &name)
+        .await
+        .map_err(refused)?;
+    Ok(Json(SecretDeleted { secret: name }).into_response())
 }

@@ -78,7 +78,7 @@ pub async fn get(
 ) -> Response {
     if is_hook_id(&id) {
         return match auth::caller(&state, &headers).await {
-            Some(caller) => manage::get_hook(&state, &caller, &id).await,
+            Some(caller) => manage::get_hook(&state, &caller, &id).await.into_response(),
             None => unauthorized(&headers),
         };
     }
@@ -133,7 +133,9 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     match auth::caller(&state, &headers).await {
-        Some(caller) => manage::delete_hook(&state, &caller, &id).await,
+        Some(caller) => manage::delete_hook(&state, &caller, &id)
+            .await
+            .into_response(),
         None => unauthorized(&headers),
     }
 }

@@ -395,52 +395,40 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let result = async {
-        let team = match query.get("teamId") {
-            None => None,
-            Some(text) => Some(
-                text.trim()
-                    .parse::<i64>()
-                    .map_err(|_| invalid_input("teamId must be an integer"))?,
-            ),
-        };
-        let items = state.store.list_items(KIND).await?;
-        let mut hooks = Vec::new();
-        for item in items.iter().filter(|i| caller.can_change(&i.owner)) {
-            let spec = spec_of(item)?;
-            if team.is_some() && spec.team_id != team {
-                continue;
-            }
-            hooks.push(render(&state, item, &spec).await?);
+) -> Result<Response> {
+    let team = match query.get("teamId") {
+        None => None,
+        Some(text) => Some(
+            text.trim()
+                .parse::<i64>()
+                .map_err(|_| invalid_input("teamId must be an integer"))?,
+        ),
+    };
+    let items = state.store.list_items(KIND).await?;
+    let mut hooks = Vec::new();
+    for item in items.iter().filter(|i| caller.can_change(&i.owner)) {
+        let spec = spec_of(item)?;
+        if team.is_some() && spec.team_id != team {
+            continue;
         }
-        Ok::<_, ScenarioApiError>(Json(HookListReply { hooks }).into_response())
+        hooks.push(render(&state, item, &spec).await?);
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    Ok(Json(HookListReply { hooks }).into_response())
 }
 
-pub(super) async fn get_hook(state: &AppState, caller: &Caller, id: &str) -> Response {
-    let result = async {
-        let (item, spec) = find(state, caller, id).await?;
-        let hook = render(state, &item, &spec).await?;
-        Ok::<_, ScenarioApiError>(Json(HookReply { hook }).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+pub(super) async fn get_hook(state: &AppState, caller: &Caller, id: &str) -> Result<Response> {
+    let (item, spec) = find(state, caller, id).await?;
+    let hook = render(state, &item, &spec).await?;
+    Ok(Json(HookReply { hook }).into_response())
 }
 
-pub(super) async fn delete_hook(state: &AppState, caller: &Caller, id: &str) -> Response {
-    let result = async {
-        let (item, _) = find(state, caller, id).await?;
-        if !caller.can_change(&item.owner) {
-            return Err(forbidden());
-        }
-        state.store.delete_item(KIND, id).await?;
-        Ok(Json(HookDeleted { hook: item.number }).into_response())
+pub(super) async fn delete_hook(state: &AppState, caller: &Caller, id: &str) -> Result<Response> {
+    let (item, _) = find(state, caller, id).await?;
+    if !caller.can_change(&item.owner) {
+        return Err(forbidden());
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    state.store.delete_item(KIND, id).await?;
+    Ok(Json(HookDeleted { hook: item.number }).into_response())
 }
 
 /// The requests a hook took, newest first (at most 20): the executions
@@ -460,44 +448,40 @@ pub async fn requests(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Response {
-    let result = async {
-        let (item, spec) = find(&state, &caller, &id).await?;
-        let filter = ExecutionFilter {
-            user: Some(item.owner.clone()),
-            limit: 500,
-            ..ExecutionFilter::default()
-        };
-        let executions = state.store.list_executions(&filter).await?;
-        let _ = spec;
-        let requests = executions
-            .iter()
-            .filter_map(|execution| {
-                let target = match (&execution.job, execution.kind) {
-                    (runbox_domain::JobSpec::Shell(job), ExecutionKind::Shell)
-                        if job.hook.as_ref().is_some_and(|h| h.hook_id == item.number) =>
-                    {
-                        "button"
-                    }
-                    (runbox_domain::JobSpec::Scenario(job), ExecutionKind::Scenario)
-                        if job.get("hook").and_then(Value::as_i64) == Some(item.number) =>
-                    {
-                        "scenario"
-                    }
-                    _ => return None,
-                };
-                Some(HookRequestSummary {
-                    execution_id: execution.id.to_string(),
-                    target,
-                    status: json!(execution.status).as_str().unwrap_or("").to_owned(),
-                    received: execution.created_at.to_iso(),
-                    finished: execution.finished_at.map(|t| t.to_iso()),
-                })
+) -> Result<Response> {
+    let (item, spec) = find(&state, &caller, &id).await?;
+    let filter = ExecutionFilter {
+        user: Some(item.owner.clone()),
+        limit: 500,
+        ..ExecutionFilter::default()
+    };
+    let executions = state.store.list_executions(&filter).await?;
+    let _ = spec;
+    let requests = executions
+        .iter()
+        .filter_map(|execution| {
+            let target = match (&execution.job, execution.kind) {
+                (runbox_domain::JobSpec::Shell(job), ExecutionKind::Shell)
+                    if job.hook.as_ref().is_some_and(|h| h.hook_id == item.number) =>
+                {
+                    "button"
+                }
+                (runbox_domain::JobSpec::Scenario(job), ExecutionKind::Scenario)
+                    if job.get("hook").and_then(Value::as_i64) == Some(item.number) =>
+                {
+                    "scenario"
+                }
+                _ => return None,
+            };
+            Some(HookRequestSummary {
+                execution_id: execution.id.to_string(),
+                target,
+                status: json!(execution.status).as_str().unwrap_or("").to_owned(),
+                received: execution.created_at.to_iso(),
+                finished: execution.finished_at.map(|t| t.to_iso()),
             })
-            .take(20)
-            .collect();
-        Ok::<_, ScenarioApiError>(Json(HookRequestsReply { requests }).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        })
+        .take(20)
+        .collect();
+    Ok(Json(HookRequestsReply { requests }).into_response())
 }
