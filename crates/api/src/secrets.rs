@@ -190,11 +190,17 @@ fn value_field(object: &Map<String, Value>) -> Result<&str> {
         .ok_or_else(|| errors::invalid_input("value must be a string"))
 }
 
-fn shared_field(object: &Map<String, Value>, caller: &Caller) -> Result<Option<bool>> {
+/// `shared`: only an admin's own secret may be shared with every user (an
+/// admin managing another user's secret cannot hand it to everyone).
+fn shared_field(
+    object: &Map<String, Value>,
+    caller: &Caller,
+    owner: &UserName,
+) -> Result<Option<bool>> {
     match object.get("shared") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(true)) if !caller.admin => Err(forbidden(
-            "Only an admin may share a secret with every user",
+        Some(Value::Bool(true)) if !caller.admin || *owner != caller.user => Err(forbidden(
+            "Only an admin may share a secret with every user, and only their own",
         )),
         Some(Value::Bool(shared)) => Ok(Some(*shared)),
         Some(_) => Err(errors::invalid_input("shared must be a boolean")),
@@ -259,7 +265,7 @@ pub async fn create(
         .and_then(Value::as_str)
         .ok_or_else(|| errors::invalid_input("name must be a string"))?;
     let value = value_field(&object)?;
-    let shared = shared_field(&object, &caller)?.unwrap_or(false);
+    let shared = shared_field(&object, &caller, &caller.user)?.unwrap_or(false);
     let info = vault(&state)?
         .create(&caller.user, name, value, shared)
         .await
@@ -318,7 +324,7 @@ pub async fn replace(
     let owner = owner(&caller, &query)?;
     let object = object(&state, body).await?;
     let value = value_field(&object)?;
-    let shared = shared_field(&object, &caller)?;
+    let shared = shared_field(&object, &caller, &owner)?;
     let vault = vault(&state)?;
     match vault.replace(&owner, &name, value, shared).await {
         Ok(info) => Ok(reply(StatusCode::OK, info)),

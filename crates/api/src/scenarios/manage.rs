@@ -221,9 +221,14 @@ async fn save(
     let mut definition = definition_of(&item)?;
     let was_active = definition.is_active;
     let scheduling_was = definition.scheduling.clone();
+    let hook_was = definition.bound_hook();
     let activated_now = change(&mut definition)? || (!was_active && definition.is_active);
     let rescheduled = definition.scheduling != scheduling_was;
-    super::hooks::check_binding(state, &definition, Some(item.number)).await?;
+    // Only a new binding is checked: a scenario whose hook was deleted must
+    // still be renamed, stopped or rebound.
+    if definition.bound_hook() != hook_was {
+        super::hooks::check_binding(state, &definition, Some(item.number)).await?;
+    }
     let body = serde_json::to_value(&definition).map_err(|e| internal(&e))?;
     let updated = catalog::replace(state, caller, KIND, id, &body).await?;
     if activated_now || rescheduled {

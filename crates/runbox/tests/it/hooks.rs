@@ -189,6 +189,21 @@ async fn a_request_starts_the_bound_scenario_and_is_answered(backend: Backend<'_
     )
     .await;
     assert_eq!(response.status().as_u16(), 413);
+
+    // Its hook deleted, the scenario can still be stopped and renamed.
+    let (status, _) = call(&server, Method::DELETE, &format!("/hooks/{hook}"), None).await;
+    assert_eq!(status, 200);
+    let (status, body) = post(&server, &format!("/scenarios/{id}/stop"), json!(null)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scenario"]["isActive"], false, "{body}");
+    let (status, body) = call(
+        &server,
+        Method::PATCH,
+        &format!("/scenarios/{id}"),
+        Some(json!({"name": "orders, unhooked"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn webhook_respond_answers_the_caller(backend: Backend<'_>) {

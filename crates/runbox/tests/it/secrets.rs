@@ -261,6 +261,15 @@ async fn missing_short_and_foreign_secrets(backend: Backend<'_>) {
     )
     .await;
     assert_eq!(status, 409);
+    // An admin may manage Alice's secret, not hand it to every user.
+    let (status, reply) = call(
+        &server,
+        Method::PUT,
+        "/secrets/ALICE_ONLY?owner=alice",
+        Some(json!({"value": "alice-value-2", "shared": true})),
+    )
+    .await;
+    assert_eq!(status, 403, "only an admin's own secret is shared: {reply}");
     let (status, shared) = post(
         &server,
         "/secrets",
