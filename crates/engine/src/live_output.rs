@@ -82,10 +82,17 @@ async fn pump(
         };
         match next {
             Some((stream, data)) => {
-                let data = masks
-                    .entry(stream)
-                    .or_insert_with(|| masker.stream())
-                    .push(&data);
+                // A log chunk is one whole line (the API parses some, such as
+                // a webhook's response): masked alone, never split. Output
+                // streams are masked across their chunks.
+                let data = if stream == OutputStream::Log {
+                    masker.mask_bytes(&data)
+                } else {
+                    masks
+                        .entry(stream)
+                        .or_insert_with(|| masker.stream())
+                        .push(&data)
+                };
                 if data.is_empty() {
                     continue;
                 }

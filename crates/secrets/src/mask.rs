@@ -54,18 +54,22 @@ impl Masker {
         String::from_utf8(masked).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
     }
 
+    /// Masks one whole message (a log line): nothing is held back for the
+    /// next one, which is a different message.
+    pub fn mask_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        if self.is_empty() {
+            return bytes.to_vec();
+        }
+        self.scan(bytes, true).0
+    }
+
     /// Masks every string in `value` (keys included), in place.
     pub fn mask_json(&self, value: &mut Value) {
         if self.is_empty() {
             return;
         }
         match value {
-            Value::String(text) => {
-                let masked = self.mask_str(text);
-                if masked != *text {
-                    *text = masked;
-                }
-            }
+            Value::String(text) => *text = self.mask_str(text),
             Value::Array(items) => items.iter_mut().for_each(|item| self.mask_json(item)),
             Value::Object(map) => {
                 let masked_keys = map.keys().any(|k| self.mask_str(k) != *k);
@@ -158,6 +162,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_whole_message_is_masked_and_nothing_held_back() {
+        let masker = Masker::new(["s3cr3t"]);
+        // The stream mask would hold back "s3c"; a log line is emitted whole.
+        assert_eq!(
+            masker.mask_bytes(b"got s3cr3t then s3c"),
+            b"got *** then s3c"
+        );
+        let mut stream = masker.stream();
+        assert_eq!(stream.push(b"got s3cr3t then s3c"), b"got *** then ");
+    }
 
     #[test]
     fn whole_values_are_masked_longest_first() {

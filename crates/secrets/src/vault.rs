@@ -179,21 +179,32 @@ impl Vault {
     pub async fn for_run(&self, user: &UserName) -> Result<RunSecrets, VaultError> {
         let mut own = BTreeMap::new();
         let mut shared = BTreeMap::new();
+        // One secret that cannot be opened fails only the runs that use it.
+        let mut unreadable = BTreeMap::new();
         for item in self.store.list_items(KIND).await? {
             let mine = item.owner == *user;
-            let stored = stored(&item)?;
+            let Ok(stored) = stored(&item) else {
+                continue;
+            };
             if !mine && !stored.shared {
                 continue;
             }
-            let value = self.open(&item)?;
-            if mine {
-                own.insert(stored.name, value);
-            } else {
-                shared.insert(stored.name, value);
+            match self.open(&item) {
+                Ok(value) if mine => {
+                    own.insert(stored.name, value);
+                }
+                Ok(value) => {
+                    shared.insert(stored.name, value);
+                }
+                Err(err) => {
+                    unreadable.insert(stored.name, err.to_string());
+                }
             }
         }
         shared.extend(own);
-        Ok(RunSecrets::new(shared))
+        let mut secrets = RunSecrets::new(shared);
+        secrets.unreadable = unreadable;
+        Ok(secrets)
     }
 
     /// Another secret of runbox's own (an incoming webhook's token)
@@ -256,17 +267,26 @@ fn info(item: &CatalogItem) -> Result<SecretInfo, VaultError> {
 #[derive(Clone, Debug, Default)]
 pub struct RunSecrets {
     values: BTreeMap<String, String>,
+    /// Secrets the run could use but that did not open: name → why.
+    unreadable: BTreeMap<String, String>,
     masker: Masker,
 }
 
 impl RunSecrets {
     pub fn new(values: BTreeMap<String, String>) -> Self {
         let masker = Masker::new(values.values().map(String::as_str));
-        Self { values, masker }
+        Self {
+            values,
+            unreadable: BTreeMap::new(),
+            masker,
+        }
     }
 
     /// The value of the secret `name`, or why the run cannot have it.
     pub fn get(&self, name: &str) -> Result<&str, String> {
+        if let Some(why) = self.unreadable.get(name) {
+            return Err(format!("secret {name} could not be read: {why}"));
+        }
         self.values.get(name).map(String::as_str).ok_or_else(|| {
             format!("secret {name} is not defined (or not usable by this run's owner)")
         })
@@ -279,5 +299,39 @@ impl RunSecrets {
 
     pub fn masker(&self) -> &Masker {
         &self.masker
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(store: &Arc<dyn Store>, key: char) -> Vault {
+        let key = SecretsKey::parse(&key.to_string().repeat(64)).expect("key");
+        Vault::new(store.clone(), key)
+    }
+
+    /// A secret sealed under another key (a node given its own key file)
+    /// fails only the runs that use it, saying why.
+    #[tokio::test]
+    async fn a_secret_that_does_not_open_fails_only_its_users() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let store = runbox_store::open(&url).await.expect("store");
+        let alice = UserName::parse("alice").expect("name");
+        vault(&store, 'a')
+            .create(&alice, "OTHER_NODE", "sealed-elsewhere", false)
+            .await
+            .expect("create");
+        let here = vault(&store, 'b');
+        here.create(&alice, "HERE", "sealed-here", false)
+            .await
+            .expect("create");
+
+        let secrets = here.for_run(&alice).await.expect("the run's secrets");
+        assert_eq!(secrets.get("HERE"), Ok("sealed-here"));
+        let refused = secrets.get("OTHER_NODE").expect_err("unreadable");
+        assert!(refused.contains("could not be read"), "{refused}");
+        assert!(here.check_key().await.is_err(), "start-up still refuses");
     }
 }

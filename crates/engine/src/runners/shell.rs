@@ -21,6 +21,12 @@ impl JobRunner for ShellRunner {
                 "not a shell job".into(),
             ));
         };
+        // Every button run passes here (clicked, scheduled, called by a
+        // hook), so the command rules hold for all of them, including a
+        // command from the config file that was only warned about.
+        if let Err(invalid) = crate::commands::static_checks(&job.command) {
+            return SnippetError::Refused(format!("Invalid command: {invalid}")).finished();
+        }
         let mut env = base_env(execution);
         match resolve_env(&job.env, &ctx.secrets) {
             Ok(vars) => env.extend(vars),

@@ -489,7 +489,9 @@ async fn buttons_from_the_config_file_exist_at_start(backend: Backend<'_>) {
     std::fs::write(
         &config,
         "[[buttons]]\nid = \"hello\"\nname = \"Say hello\"\ncommand = \"echo Hello World\"\ntimeout = 10\n\
-         [[buttons]]\nid = \"boom\"\nname = \"Boom\"\ncommand = \"reboot\"\n",
+         [[buttons]]\nid = \"boom\"\nname = \"Boom\"\ncommand = \"reboot\"\n\
+         [[buttons]]\nid = \"ticking-boom\"\nname = \"Ticking boom\"\ncommand = \"reboot\"\n\
+         schedule = { cron = \"* * * * * *\", timezone = \"UTC\" }\n",
     )
     .expect("write");
     let server = Server::start_with(
@@ -509,6 +511,24 @@ async fn buttons_from_the_config_file_exist_at_start(backend: Backend<'_>) {
     let (status, body) = execute(&server, "boom", None).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "INVALID_COMMAND", "{body}");
+    // On its schedule, the same rule fails the run instead of running it.
+    let runs_path = "/api/v1/executions?button_id=ticking-boom&status=failed";
+    eventually(
+        "a scheduled run of the restricted button",
+        Duration::from_secs(15),
+        || async {
+            let (_, runs) = get_as(&server, ADMIN_KEY, runs_path).await;
+            runs["data"][0]["status"] == "failed"
+        },
+    )
+    .await;
+    let (_, runs) = get_as(&server, ADMIN_KEY, runs_path).await;
+    assert!(
+        runs["data"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("restricted")),
+        "{runs}"
+    );
 }
 
 crate::on_both_backends!(
