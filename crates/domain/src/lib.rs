@@ -5,6 +5,7 @@
 //! exist: a [`Timeout`] is always within its bounds, an [`ExecutionStatus`]
 //! only moves along the transitions [`ExecutionStatus::can_become`] allows.
 
+pub mod base64_bytes;
 mod catalog;
 mod execution;
 mod ids;

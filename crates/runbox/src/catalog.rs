@@ -52,10 +52,17 @@ async fn upsert(
         Ok(_) => Ok(()),
         // Already there (an earlier start, or another node): the file wins.
         Err(StoreError::Conflict(_)) => {
+            let before = store.get_item(kind, id).await?;
             store
                 .update_item(kind, id, body, now)
                 .await
                 .with_context(|| format!("cannot update configured {kind} {id}"))?;
+            // A schedule changed in the file counts from now, as one
+            // changed through the API does (the old tick belongs to the
+            // old schedule).
+            if before.is_some_and(|item| item.body.get("schedule") != body.get("schedule")) {
+                store.reset_tick(kind, id).await?;
+            }
             Ok(())
         }
         Err(err) => Err(err).with_context(|| format!("cannot store configured {kind} {id}")),

@@ -42,23 +42,8 @@ pub struct SandboxFile {
     pub name: String,
     /// Any bytes (a webhook's body may be binary); base64 on the way to
     /// the launcher, whose spec is JSON.
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "runbox_domain::base64_bytes")]
     pub contents: Vec<u8>,
-}
-
-mod base64_bytes {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
-    }
 }
 
 /// A host path shown inside the sandbox at `target`: read-only unless

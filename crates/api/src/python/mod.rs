@@ -18,8 +18,6 @@ use crate::{auth, openapi, AppState};
 
 pub use envelope::WebhookEnvelope;
 
-pub const EXECUTE_PATH: &str = "/v1/code/execute/python";
-
 /// The route that runs code in `runtime` (Python when `None`).
 pub fn endpoint(runtime: Option<&str>) -> String {
     format!("/v1/code/execute/{}", runtime.unwrap_or("python"))

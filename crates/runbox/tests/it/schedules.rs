@@ -267,7 +267,39 @@ async fn a_slow_target_never_piles_up(backend: Backend<'_>) {
     );
 }
 
+/// A schedule changed in the config file counts from the new schedule
+/// after a restart, not from the tick the old one left.
+async fn a_schedule_changed_in_the_config_file_takes_effect(backend: Backend<'_>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("runbox.toml");
+    let button = |cron: &str| {
+        format!(
+            "[[buttons]]\nid = \"tick\"\nname = \"Tick\"\ncommand = \"echo tick\"\n\
+             schedule = {{ cron = \"{cron}\", timezone = \"UTC\" }}\n"
+        )
+    };
+    std::fs::write(&config, button("0 0 1 1 *")).expect("write");
+    let mut server = Server::start_with(
+        backend
+            .options()
+            .arg("--config")
+            .arg(config.display().to_string()),
+    );
+    // Let the scheduler arm the yearly tick.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(button_runs(&server, ADMIN_KEY, "tick").await.is_empty());
+    std::fs::write(&config, button(EVERY_SECOND)).expect("write");
+    server.restart();
+    eventually(
+        "a run on the new schedule",
+        Duration::from_secs(15),
+        || async { !button_runs(&server, ADMIN_KEY, "tick").await.is_empty() },
+    )
+    .await;
+}
+
 crate::on_both_backends!(
+    a_schedule_changed_in_the_config_file_takes_effect,
     buttons_run_on_their_schedule_as_their_owner,
     bad_expressions_and_zones_are_refused,
     cron_scenarios_run_only_while_active,
