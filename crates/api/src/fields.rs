@@ -60,11 +60,14 @@ pub struct EnvSchema;
 
 impl utoipa::PartialSchema for EnvSchema {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use runbox_domain::{
+            ENV_MAX_NAME_CHARS, ENV_MAX_VALUE_BYTES, ENV_MAX_VARS, SECRET_NAME_MAX_CHARS,
+        };
         use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
         let text = ObjectBuilder::new()
             .schema_type(Type::String)
             .pattern(Some("^[^\\u0000]*$"))
-            .max_length(Some(32 * 1024));
+            .max_length(Some(ENV_MAX_VALUE_BYTES));
         let secret = ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
@@ -74,7 +77,10 @@ impl utoipa::PartialSchema for EnvSchema {
                 "secret",
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some("^[A-Z_][A-Z0-9_]{0,63}$")),
+                    .pattern(Some(format!(
+                        "^[A-Z_][A-Z0-9_]{{0,{}}}$",
+                        SECRET_NAME_MAX_CHARS - 1
+                    ))),
             )
             .required("secret")
             .additional_properties(Some(
@@ -82,20 +88,25 @@ impl utoipa::PartialSchema for EnvSchema {
             ));
         ObjectBuilder::new()
             .schema_type(Type::Object)
-            .description(Some(
-                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most 128 \
-                 characters, not `RUNBOX_EXECUTION_ID`); each value a string with no NUL byte \
-                 and at most 32 KiB, or `{\"secret\": \"NAME\"}`; at most 100 variables.",
-            ))
+            .description(Some(format!(
+                "Environment variables: names match `[A-Za-z_][A-Za-z0-9_]*` (at most \
+                 {ENV_MAX_NAME_CHARS} characters, not `RUNBOX_EXECUTION_ID`); each value a string \
+                 with no NUL byte and at most {} KiB, or `{{\"secret\": \"NAME\"}}`; at most \
+                 {ENV_MAX_VARS} variables.",
+                ENV_MAX_VALUE_BYTES / 1024
+            )))
             .property_names(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,127}$")),
+                    .pattern(Some(format!(
+                        "^[A-Za-z_][A-Za-z0-9_]{{0,{}}}$",
+                        ENV_MAX_NAME_CHARS - 1
+                    ))),
             ))
             .additional_properties(Some(utoipa::openapi::schema::Schema::OneOf(
                 OneOfBuilder::new().item(text).item(secret).build(),
             )))
-            .max_properties(Some(100))
+            .max_properties(Some(ENV_MAX_VARS))
             .into()
     }
 }

@@ -112,6 +112,15 @@ pub enum HookTarget {
     Button(String),
 }
 
+/// The longest secret name.
+pub const SECRET_NAME_MAX_CHARS: usize = 64;
+/// The most variables a definition's `env` may set.
+pub const ENV_MAX_VARS: usize = 100;
+/// The longest variable name.
+pub const ENV_MAX_NAME_CHARS: usize = 128;
+/// The longest variable value.
+pub const ENV_MAX_VALUE_BYTES: usize = 32 * 1024;
+
 /// A secret's name: `[A-Z_][A-Z0-9_]{0,63}`.
 pub fn check_secret_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
@@ -119,7 +128,7 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
         .next()
         .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        && name.len() <= 64;
+        && name.len() <= SECRET_NAME_MAX_CHARS;
     if valid {
         Ok(())
     } else {
@@ -156,7 +165,7 @@ pub fn check_env(env: &Env) -> Result<(), String> {
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && name.len() <= 128;
+            && name.len() <= ENV_MAX_NAME_CHARS;
         if !valid {
             return Err(format!(
                 "environment variable name {name:?} must match [A-Za-z_][A-Za-z0-9_]*"
@@ -169,7 +178,7 @@ pub fn check_env(env: &Env) -> Result<(), String> {
             EnvValue::Text(text) if text.contains('\0') => {
                 return Err(format!("environment variable {name} contains a NUL byte"));
             }
-            EnvValue::Text(text) if text.len() > 32 * 1024 => {
+            EnvValue::Text(text) if text.len() > ENV_MAX_VALUE_BYTES => {
                 return Err(format!("environment variable {name} is longer than 32 KiB"));
             }
             EnvValue::Text(_) => {}
@@ -178,8 +187,8 @@ pub fn check_env(env: &Env) -> Result<(), String> {
             }
         }
     }
-    if env.len() > 100 {
-        return Err("at most 100 environment variables".to_owned());
+    if env.len() > ENV_MAX_VARS {
+        return Err(format!("at most {ENV_MAX_VARS} environment variables"));
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ mod time;
 
 pub use catalog::{
     check_env, check_secret_name, AgentSpec, ButtonSpec, Env, EnvValue, HookSpec, HookTarget,
+    ENV_MAX_NAME_CHARS, ENV_MAX_VALUE_BYTES, ENV_MAX_VARS, SECRET_NAME_MAX_CHARS,
 };
 pub use execution::{Execution, ExecutionKind, ExecutionStatus, Idempotency, NewExecution};
 pub use ids::{ExecutionId, InvalidName, NodeId, UserName};
